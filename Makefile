@@ -1,0 +1,60 @@
+# The two set-up commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST := 127.0.0.1
+
+.PHONY: run test lint format install system-test-deps messages bench clean
+
+$(VENV)/.installed: requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+## make run: install, migrate the SQLite database under var/, load demo data, serve on 127.0.0.1.
+run: install
+	@mkdir -p var
+	$(BIN)/alembic upgrade head
+	$(BIN)/python -m app.cli load-demo-data
+	@echo ""
+	@echo "  Portal: http://$(HOST):$(PORT)/"
+	@echo ""
+	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --no-access-log
+
+## make test: install, then the whole suite (browser tests included) on SQLite and on PostgreSQL.
+test: install system-test-deps
+	scripts/test.sh
+
+system-test-deps:
+	@scripts/install-system-deps.sh
+
+lint: install
+	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff format --check app tests bench migrations
+	$(BIN)/mypy app tests bench
+
+format: install
+	$(BIN)/ruff check --fix app tests bench migrations
+	$(BIN)/ruff format app tests bench migrations
+
+## make messages: extract the translatable strings and update the fi/sv/en catalogs.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --omit-header --sort-output -o locale/messages.pot .
+	$(BIN)/pybabel update -i locale/messages.pot -d locale --no-location --omit-header --no-wrap --ignore-obsolete
+
+## make bench: load the app on loopback and print ratios against /api/v1/ping.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## make lock: re-resolve requirements*.txt from pyproject.toml (needs network to PyPI).
+lock: install
+	$(BIN)/python -m pip install --quiet uv==0.13.9
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip compile pyproject.toml --python-version 3.11 --no-header -q -o requirements.txt
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip compile pyproject.toml --group dev --python-version 3.11 --no-header -q -o requirements-dev.txt
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,79 @@
+"""The audit log: who read or changed what, written in the caller's transaction, append-only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel
+
+from app.db import UTCDateTime, utcnow
+from app.logs import request_id_var
+
+if TYPE_CHECKING:
+    from app.security import Actor
+
+
+class Outcome(StrEnum):
+    success = "success"
+    denied = "denied"
+    failure = "failure"
+
+
+class AuditEvent(SQLModel, table=True):
+    """One row per read or write of personal data, export, decision or denied attempt.
+
+    Never holds personal data itself: targets are ids, changed fields are names only.
+    UPDATE and DELETE are refused by database triggers (see the migration).
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        sa.CheckConstraint("outcome IN ('success', 'denied', 'failure')", name="outcome"),
+        sa.Index("ix_audit_event_target", "target_type", "target_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    request_id: str | None = Field(default=None, max_length=64)
+    actor_kind: str = Field(max_length=16)
+    actor_id: str | None = Field(default=None, max_length=255, index=True)
+    actor_roles: str | None = Field(default=None, max_length=255)
+    actor_provider: str | None = Field(default=None, max_length=255)
+    business_id: str | None = Field(default=None, max_length=9, index=True)
+    action: str = Field(max_length=100)
+    target_type: str = Field(max_length=50)
+    target_id: str | None = Field(default=None, max_length=64)
+    outcome: str = Field(default=Outcome.success, max_length=10)
+    fields: str | None = Field(default=None, max_length=2000)
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: object | None = None,
+    outcome: Outcome = Outcome.success,
+    fields: Iterable[str] = (),
+) -> AuditEvent:
+    """Add an audit row to `session`; it commits (or rolls back) with the change it describes."""
+    event = AuditEvent(
+        request_id=request_id_var.get(),
+        actor_kind=actor.kind,
+        actor_id=actor.user_id,
+        actor_roles=",".join(sorted(actor.roles)) or None,
+        actor_provider=actor.provider,
+        business_id=actor.business_id,
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        outcome=outcome,
+        fields=",".join(sorted(set(fields))) or None,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,111 @@
+"""Settings from environment variables; unsafe values are refused in production."""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults. Each one is refused in production (see Settings.unsafe_reasons).
+DEFAULT_SECRET_KEY = "insecure-development-secret-key-change-me"  # noqa: S105
+# base64 of a 32-byte development key: fine for development and tests, refused in production.
+DEFAULT_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="  # noqa: S105
+DEFAULT_BLIND_INDEX_KEY = "development-blind-index-key-not-for-production"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+def _is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """All configuration, read once from the environment (and an optional .env file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    app_env: Environment = Environment.development
+    debug: bool = False
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    database_url: str = "sqlite:///var/portal.db"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    # Field encryption: key id -> base64 of a 32-byte AES key; new values use the active id.
+    encryption_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev1": SecretStr(DEFAULT_ENCRYPTION_KEY)}
+    )
+    encryption_active_key_id: str = "dev1"
+    blind_index_key: SecretStr = SecretStr(DEFAULT_BLIND_INDEX_KEY)
+
+    # Identity providers; the identity issue adds clients. A loopback issuer is test-only.
+    employer_oidc_issuer: str = "http://127.0.0.1:9400"
+    staff_oidc_issuer: str = "http://127.0.0.1:9401"
+
+    max_body_bytes: int = 12 * 1024 * 1024  # uploads are limited to 10 MB each, plus form overhead
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == Environment.production
+
+    @property
+    def is_development(self) -> bool:
+        return self.app_env == Environment.development
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def unsafe_reasons(self) -> list[str]:
+        """One line per reason why these settings must not run in production (empty when safe)."""
+        if not self.is_production:
+            return []
+        reasons: list[str] = []
+        secret = self.secret_key.get_secret_value()
+        if secret == DEFAULT_SECRET_KEY:
+            reasons.append("SECRET_KEY is the development default; set a random secret.")
+        elif len(secret) < MIN_SECRET_LENGTH:
+            reasons.append(f"SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters.")
+        if self.is_sqlite:
+            reasons.append("DATABASE_URL points to SQLite; production runs on PostgreSQL.")
+        if self.debug:
+            reasons.append("DEBUG is on; turn it off in production.")
+        for name, issuer in (
+            ("EMPLOYER_OIDC_ISSUER", self.employer_oidc_issuer),
+            ("STAFF_OIDC_ISSUER", self.staff_oidc_issuer),
+        ):
+            if _is_loopback_url(issuer):
+                reasons.append(f"{name} is a loopback test identity provider ({issuer}).")
+        if any(k.get_secret_value() == DEFAULT_ENCRYPTION_KEY for k in self.encryption_keys.values()):
+            reasons.append("ENCRYPTION_KEYS contains the development key; set real keys.")
+        if self.encryption_active_key_id not in self.encryption_keys:
+            reasons.append("ENCRYPTION_ACTIVE_KEY_ID is not one of ENCRYPTION_KEYS.")
+        if self.blind_index_key.get_secret_value() == DEFAULT_BLIND_INDEX_KEY:
+            reasons.append("BLIND_INDEX_KEY is the development default; set a random key.")
+        return reasons
+
+
+class UnsafeSettingsError(RuntimeError):
+    """Raised at start-up when production settings are unsafe; the message lists every reason."""
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,45 @@
+"""Demo data for `make run`: loaded by natural keys, so loading twice changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from app.companies.models import Company
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    business_id: str
+    name: str
+    company_form: str
+    industry: str
+    street_address: str
+    postcode: str
+    city: str
+    is_association: bool = False
+
+
+# The organisations of the demo employers in the local test identity provider.
+DEMO_COMPANIES = (
+    DemoCompany("2956285-9", "Kahvila Esimerkki Oy", "Osakeyhtiö", "Kahvilat ja kahvibaarit",
+                "Mannerheimintie 1", "00100", "Helsinki"),
+    DemoCompany("3045112-8", "Rakennus Demo Oy", "Osakeyhtiö", "Asuin- ja muiden rakennusten rakentaminen",
+                "Hämeentie 15", "00500", "Helsinki"),
+    DemoCompany("1234567-1", "Kallion Nuorisoyhdistys ry", "Aatteellinen yhdistys",
+                "Muualla luokittelematon järjestötoiminta", "Fleminginkatu 10", "00530", "Helsinki",
+                is_association=True),
+)
+
+
+def load_demo_data(session: Session) -> dict[str, int]:
+    """Insert the demo rows that are missing; return how many of each were added."""
+    existing = set(session.exec(select(Company.business_id)).all())
+    added = 0
+    for demo in DEMO_COMPANIES:
+        if demo.business_id in existing:
+            continue
+        session.add(Company(**demo.__dict__))
+        added += 1
+    return {"companies": added}

@@ -1,0 +1,94 @@
+"""The ASGI application: `app.main:app`, built by create_app(settings)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+import os
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
+
+from app import crypto, error_handlers
+from app.config import Settings, UnsafeSettingsError, get_settings
+from app.db import make_engine
+from app.logs import configure_logging
+from app.middleware import RequestContextMiddleware
+from app.pages import api as pages_api
+from app.pages import views as pages_views
+from app.security import BodySizeLimitMiddleware, verify_csrf
+from app.system import router as system_router
+from app.templating import build_templates
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+class CachedStaticFiles(StaticFiles):
+    """Vendored CSS and small scripts: cacheable for a day (pages themselves are never cached)."""
+
+    def file_response(
+        self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["cache-control"] = "public, max-age=86400"
+        return response
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    reasons = settings.unsafe_reasons()
+    if reasons:
+        raise UnsafeSettingsError(
+            "Refusing to start in production:\n" + "\n".join(f"- {r}" for r in reasons)
+        )
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    crypto.configure(settings)
+    engine = make_engine(
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Helsinki employer e-services",
+        version="0.1.0",
+        debug=False,  # tracebacks never reach users, whatever DEBUG says
+        docs_url=None,  # the interactive docs load scripts from a CDN; /openapi.json documents the API
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+        dependencies=[Depends(verify_csrf)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.templates = build_templates(strict=not settings.is_production)
+
+    error_handlers.install(app)
+    app.include_router(system_router)
+    app.include_router(pages_api.router)
+    app.include_router(pages_views.router)
+    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
+
+    # Added innermost first: the request context wraps everything.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        # Secure cookies (and so the __Host- prefix) need HTTPS: production only, as tests speak http.
+        session_cookie="__Host-portal_state" if settings.is_production else "portal_state",
+        same_site="lax",
+        https_only=settings.is_production,
+        max_age=8 * 3600,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, hsts=not settings.is_development)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,114 @@
+"""The Jinja2 environment: Babel i18n in fi/sv/en, filters for dates, money and identifiers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from app import i18n
+from app.security import csrf_token
+from app.types import format_iban, mask_hetu
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+HELSINKI_TZ = "Europe/Helsinki"
+
+
+def _date(value: date | None, fmt: str = "short") -> str:
+    if value is None:
+        return ""
+    # Finnish short dates read 24.11.2026 in every language of the service.
+    return format_date(value, format="d.M.yyyy" if fmt == "short" else fmt, locale=i18n.format_locale())
+
+
+def _datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, format="d.M.yyyy HH:mm", tzinfo=HELSINKI_TZ, locale=i18n.format_locale())
+
+
+def _euros(value: Decimal | int | None) -> str:
+    if value is None:
+        return ""
+    return format_currency(Decimal(value), "EUR", locale=i18n.format_locale())
+
+
+def _number(value: Decimal | int | float | None) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value, locale=i18n.format_locale())
+
+
+def _language_switch_href(request: Request, lang: str) -> str:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return f"/lang/{lang}?next={quote(target, safe='')}"
+
+
+@pass_context
+def _url_for(context: Context, name: str, /, **path_params: Any) -> str:
+    """A site-relative URL: correct behind a TLS-terminating proxy, unlike an absolute one."""
+    request: Request = context["request"]
+    return str(request.app.url_path_for(name, **path_params))
+
+
+def build_environment(*, strict: bool) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined if strict else Environment().undefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        date=_date,
+        datetime=_datetime,
+        euros=_euros,
+        number=_number,
+        mask_hetu=mask_hetu,
+        iban=format_iban,
+    )
+    env.globals.update(
+        LANGUAGES=i18n.LANGUAGES,
+        LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
+        current_language=i18n.current_language,
+        csrf_token=csrf_token,
+        language_switch_href=_language_switch_href,
+    )
+    return env
+
+
+def build_templates(*, strict: bool) -> Jinja2Templates:
+    templates = Jinja2Templates(env=build_environment(strict=strict))
+    templates.env.globals["url_for"] = _url_for
+    return templates
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """Render a page in the request's language."""
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"lang": i18n.current_language(), **(context or {})},
+        status_code=status_code,
+    )

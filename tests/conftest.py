@@ -1,0 +1,139 @@
+"""Shared fixtures: a fresh, migrated database per run (SQLite or PostgreSQL), the app, a client.
+
+TEST_DATABASE_URL selects the engine: unset or "sqlite" gives a new SQLite file; a PostgreSQL
+URL names a server on which a database of our own is created and dropped at the end. Databases
+are always built with `alembic upgrade head`, never create_all, so every run tests migrations.
+Each test runs inside a transaction that is rolled back (routes may commit: savepoints).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app.config import Environment, Settings
+from app.deps import get_session
+from app.main import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE = os.environ.get("TEST_DATABASE_URL", "sqlite")
+IS_POSTGRES = TEST_DATABASE.startswith("postgres")
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL' if IS_POSTGRES else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    skip_pg = pytest.mark.skip(reason="PostgreSQL-only; this run is on SQLite")
+    for item in items:
+        if "postgres" in item.keywords and not IS_POSTGRES:
+            item.add_marker(skip_pg)
+
+
+@contextmanager
+def fresh_database(tmp_dir: Path, label: str) -> Iterator[str]:
+    """A new, empty database for this run; dropped afterwards on PostgreSQL."""
+    if not IS_POSTGRES:
+        yield f"sqlite:///{tmp_dir / f'{label}.db'}"
+        return
+    server = make_url(TEST_DATABASE).set(drivername="postgresql+psycopg")
+    name = f"portal_{label}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield server.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def migrate(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "app_env": Environment.test,
+        "database_url": database_url,
+        "log_level": "INFO",
+        "log_json": True,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with fresh_database(tmp_path_factory.mktemp("db"), "test") as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Iterator[Session]:
+    """The test's session, also used by the app; everything is rolled back at the end."""
+    connection = app.state.engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+    def override() -> Iterator[Session]:
+        yield session
+
+    app.dependency_overrides[get_session] = override
+    try:
+        yield session
+    finally:
+        app.dependency_overrides.pop(get_session, None)
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: FastAPI, db: Session) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def csrf(client: TestClient) -> Callable[[], str]:
+    """The client's CSRF token (from the API, so the session cookie is set)."""
+
+    def token() -> str:
+        response = client.get("/api/v1/csrf")
+        assert response.status_code == 200
+        return str(response.json()["csrf_token"])
+
+    return token
