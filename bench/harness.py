@@ -52,11 +52,19 @@ DbKind = Literal["sqlite", "postgres"]
 ToolName = Literal["auto", "wrk", "asyncio"]
 
 
-class StartupError(RuntimeError):
+class BenchError(RuntimeError):
+    """A benchmark could not run; the message says why."""
+
+
+class DatabaseSetupError(BenchError):
+    """The benchmark database could not be created (is PostgreSQL running?)."""
+
+
+class StartupError(BenchError):
     """Migrations or the app did not start: worth retrying while the app code is being edited."""
 
 
-class LoadError(RuntimeError):
+class LoadError(BenchError):
     """The load generator itself failed."""
 
 
@@ -98,8 +106,12 @@ def postgres_database(admin_url: str | None = None) -> Iterator[str]:
     admin = _admin_url(admin_url)
     name = f"bench_{secrets.token_hex(4)}"
     conninfo = _libpq_conninfo(admin)
-    with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        where = admin.render_as_string(hide_password=True)
+        raise DatabaseSetupError(f"cannot create database {name} via {where}: {exc}") from exc
     try:
         url = admin.set(drivername="postgresql+psycopg", database=name)
         yield url.render_as_string(hide_password=False)
@@ -579,8 +591,11 @@ def with_baseline(routes: Iterable[str], baseline: str = PING_ROUTE) -> list[str
 
 def probe(base_url: str, route: str) -> int:
     """The status of one GET, redirects not followed."""
-    with httpx.Client(base_url=base_url, timeout=10.0) as client:
-        return client.get(route).status_code
+    try:
+        with httpx.Client(base_url=base_url, timeout=10.0) as client:
+            return client.get(route).status_code
+    except httpx.HTTPError as exc:
+        raise LoadError(f"GET {route} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def measure_routes(

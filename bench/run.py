@@ -120,10 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     routes = harness.with_baseline(_routes(args.routes))
-    generator = harness.choose_load_generator(args.tool)
     machine = harness.describe_machine()  # before the load: a busy shared machine shows here
     harness.log(machine)
     try:
+        generator = harness.choose_load_generator(args.tool)
         with harness.app_under_test(args.db, workers=args.workers, retry_for=args.retry_for) as app:
             results = harness.measure_routes(
                 generator,
@@ -136,9 +136,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except harness.StartupError as exc:
         print(f"bench: the app did not start: {exc}", file=sys.stderr)
         return 2
-    except harness.LoadError as exc:
+    except harness.BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:  # uvicorn is stopped and the database dropped on the way out
+        print("bench: interrupted", file=sys.stderr)
+        return 130
 
     print(
         f"db={args.db} workers={args.workers} tool={generator.name} "

@@ -97,8 +97,10 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
 
 
 @pytest.fixture
@@ -122,9 +124,10 @@ def db(app: FastAPI) -> Iterator[Session]:
 
 
 @pytest.fixture
-def client(app: FastAPI, db: Session) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+def client(app: FastAPI, db: Session) -> TestClient:
+    # Not entered as a context manager: the lifespan would dispose the shared engine's pool
+    # while the test's own connection is still checked out.
+    return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from starlette.types import Message
 from app.config import Environment, Settings
 from app.main import create_app
 from app.pages.models import AccessibilityFeedback
-from app.security import safe_local_path
+from app.security import Anonymous, csrf_exempt, safe_local_path
 
 
 def feedback_count(db: Session) -> int:
@@ -91,6 +91,26 @@ class TestCsrf:
             "/api/v1/accessibility-feedback", json={"message": "Hei"}, headers={"X-CSRF-Token": csrf()}
         )
         assert accepted.status_code == 201
+
+
+    def test_exempt_endpoint_needs_no_token(self, settings: Settings) -> None:
+        app = create_app(settings)
+
+        @app.post("/api/v1/test-exempt", dependencies=[Anonymous])
+        @csrf_exempt
+        def exempt() -> dict[str, str]:
+            return {"ok": "yes"}
+
+        @app.post("/api/v1/test-protected", dependencies=[Anonymous])
+        def protected() -> dict[str, str]:
+            return {"ok": "yes"}
+
+        try:
+            client = TestClient(app)
+            assert client.post("/api/v1/test-exempt").status_code == 200
+            assert client.post("/api/v1/test-protected").status_code == 403
+        finally:
+            app.state.engine.dispose()
 
 
 class TestBodyLimit:

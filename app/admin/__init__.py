@@ -1,0 +1,1 @@
+"""Staff back office: queues, notes, decisions; calls the programmes' services, owns no business rules."""

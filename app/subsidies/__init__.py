@@ -1,0 +1,1 @@
+"""Helsinki-lisä: the employer's wage-subsidy application, messages, handling and the calculator."""

@@ -1,0 +1,1 @@
+"""Kesäseteli: yearly configuration, youth applications and vouchers, employers' compensation claims."""

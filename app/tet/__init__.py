@@ -1,0 +1,1 @@
+"""TET: employers' work-experience postings, classifications and the pupils' search."""

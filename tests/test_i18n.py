@@ -1,0 +1,67 @@
+"""Every user-visible string is in the fi, sv and en catalogs: a missing translation fails here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from app import i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def extracted_messages() -> set[str]:
+    method_map = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"trimmed": "true"}}
+    keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+    found: set[str] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options, keywords=keywords
+    ):
+        found.update([message] if isinstance(message, str) else [m for m in message if m])
+    return found
+
+
+MESSAGES = extracted_messages()
+
+
+def test_extraction_finds_the_strings() -> None:
+    assert "Skip to content" in MESSAGES
+    assert "Fill in this field." in MESSAGES  # from Python (N_)
+    assert len(MESSAGES) > 100
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_catalog_is_complete(lang: str) -> None:
+    with (ROOT / "locale" / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    missing = sorted(m for m in MESSAGES if not (catalog.get(m) and catalog.get(m).string))  # type: ignore[union-attr]
+    assert missing == [], f"untranslated in {lang}: {missing}"
+    fuzzy = sorted(m.id for m in catalog if m.id and m.fuzzy)
+    assert fuzzy == [], f"fuzzy in {lang}: {fuzzy}"
+    for message in catalog:
+        if message.id and message.string:
+            assert set(PLACEHOLDER.findall(str(message.id))) == set(PLACEHOLDER.findall(str(message.string))), message.id
+
+
+def test_finnish_and_swedish_are_really_translated() -> None:
+    with i18n.language("fi"):
+        assert i18n.gettext("Skip to content") == "Siirry sisältöön"
+    with i18n.language("sv"):
+        assert i18n.gettext("Skip to content") == "Hoppa till innehållet"
+    with i18n.language("en"):
+        assert i18n.gettext("Skip to content") == "Skip to content"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [(None, "fi"), ("", "fi"), ("sv", "sv"), ("en-US,en;q=0.9", "en"), ("fr, sv;q=0.1", "sv"),
+     ("sv;q=0, en;q=0.5", "en"), ("*", "fi"), ("en;q=abc, sv", "sv")],
+)
+def test_negotiate(header: str | None, expected: str) -> None:
+    assert i18n.negotiate(header) == expected
