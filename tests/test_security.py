@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -149,7 +150,10 @@ class TestBodyLimit:
             "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked"),
                         (b"accept-language", b"en")],
         }
-        asyncio.run(app(scope, receive, send))
+        # In a thread of its own: the browser tests' Playwright keeps an event loop in this one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, app(scope, receive, send)).result()
+        app.state.engine.dispose()
         start = next(m for m in sent if m["type"] == "http.response.start")
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         assert start["status"] == 413
