@@ -39,7 +39,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "load-demo-data":
         return cmd_load_demo_data()
     parser.error(f"unknown command {args.command}")
-    return 2
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Development defaults. Each one is refused in production (see Settings.unsafe_reasons).
 DEFAULT_SECRET_KEY = "insecure-development-secret-key-change-me"  # noqa: S105
 # base64 of a 32-byte development key: fine for development and tests, refused in production.
-DEFAULT_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="  # noqa: S105
-DEFAULT_BLIND_INDEX_KEY = "development-blind-index-key-not-for-production"  # noqa: S105
+DEFAULT_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
+DEFAULT_BLIND_INDEX_KEY = "development-blind-index-key-not-for-production"
 MIN_SECRET_LENGTH = 32
 
 
@@ -93,7 +93,9 @@ class Settings(BaseSettings):
         ):
             if _is_loopback_url(issuer):
                 reasons.append(f"{name} is a loopback test identity provider ({issuer}).")
-        if any(k.get_secret_value() == DEFAULT_ENCRYPTION_KEY for k in self.encryption_keys.values()):
+        if any(
+            k.get_secret_value() == DEFAULT_ENCRYPTION_KEY for k in self.encryption_keys.values()
+        ):
             reasons.append("ENCRYPTION_KEYS contains the development key; set real keys.")
         if self.encryption_active_key_id not in self.encryption_keys:
             reasons.append("ENCRYPTION_ACTIVE_KEY_ID is not one of ENCRYPTION_KEYS.")

@@ -72,7 +72,9 @@ class Keyring:
         if prefix != PREFIX:
             raise DecryptionError("unknown encryption format")
         try:
-            plain = AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], f"{prefix}:{key_id}".encode())
+            plain = AESGCM(key).decrypt(
+                blob[:NONCE_BYTES], blob[NONCE_BYTES:], f"{prefix}:{key_id}".encode()
+            )
         except InvalidTag as exc:
             raise DecryptionError("encrypted value was tampered with") from exc
         return plain.decode()
@@ -88,7 +90,7 @@ _keyring: Keyring | None = None
 
 def configure(settings: Settings) -> Keyring:
     """Install the process-wide keyring (called by create_app and command-line jobs)."""
-    global _keyring  # noqa: PLW0603 - one keyring per process, like the engine
+    global _keyring
     _keyring = Keyring.from_settings(settings)
     return _keyring
 
@@ -109,12 +111,12 @@ class EncryptedString(TypeDecorator[str]):
     impl = String
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:  # noqa: ARG002
         if value is None:
             return None
         return keyring().encrypt(str(value))
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:  # noqa: ARG002
         if value is None:
             return None
         return keyring().decrypt(str(value))

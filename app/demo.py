@@ -23,13 +23,34 @@ class DemoCompany:
 
 # The organisations of the demo employers in the local test identity provider.
 DEMO_COMPANIES = (
-    DemoCompany("2956285-9", "Kahvila Esimerkki Oy", "Osakeyhtiö", "Kahvilat ja kahvibaarit",
-                "Mannerheimintie 1", "00100", "Helsinki"),
-    DemoCompany("3045112-8", "Rakennus Demo Oy", "Osakeyhtiö", "Asuin- ja muiden rakennusten rakentaminen",
-                "Hämeentie 15", "00500", "Helsinki"),
-    DemoCompany("1234567-1", "Kallion Nuorisoyhdistys ry", "Aatteellinen yhdistys",
-                "Muualla luokittelematon järjestötoiminta", "Fleminginkatu 10", "00530", "Helsinki",
-                is_association=True),
+    DemoCompany(
+        "2956285-9",
+        "Kahvila Esimerkki Oy",
+        "Osakeyhtiö",
+        "Kahvilat ja kahvibaarit",
+        "Mannerheimintie 1",
+        "00100",
+        "Helsinki",
+    ),
+    DemoCompany(
+        "3045112-8",
+        "Rakennus Demo Oy",
+        "Osakeyhtiö",
+        "Asuin- ja muiden rakennusten rakentaminen",
+        "Hämeentie 15",
+        "00500",
+        "Helsinki",
+    ),
+    DemoCompany(
+        "1234567-1",
+        "Kallion Nuorisoyhdistys ry",
+        "Aatteellinen yhdistys",
+        "Muualla luokittelematon järjestötoiminta",
+        "Fleminginkatu 10",
+        "00530",
+        "Helsinki",
+        is_association=True,
+    ),
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -39,7 +39,12 @@ HTTP_MESSAGES = {
     413: N_("The data sent was too large."),
     429: N_("You have sent too many requests. Wait a moment and try again."),
 }
-HTTP_CODES = {400: "bad_request", 405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited"}
+HTTP_CODES = {
+    400: "bad_request",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "rate_limited",
+}
 INTERNAL_MESSAGE = N_("An unexpected error occurred. The error has been logged; try again later.")
 
 
@@ -47,10 +52,14 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def error_response(request: Request, status: int, message: str, code: str, extra: dict[str, Any] | None = None) -> Response:
+def error_response(
+    request: Request, status: int, message: str, code: str, extra: dict[str, Any] | None = None
+) -> Response:
     request_id = request_id_var.get()
     if is_api(request):
-        body: dict[str, Any] = {"detail": {"code": code, "message": gettext(message), "request_id": request_id}}
+        body: dict[str, Any] = {
+            "detail": {"code": code, "message": gettext(message), "request_id": request_id}
+        }
         if extra:
             body["detail"].update(extra)
         return JSONResponse(body, status_code=status)
@@ -62,9 +71,14 @@ def error_response(request: Request, status: int, message: str, code: str, extra
         "request_id": request_id,
     }
     if templates is None:
-        return Response(f"{context['title']}: {context['message']}", status_code=status, media_type="text/plain")
+        return Response(
+            f"{context['title']}: {context['message']}", status_code=status, media_type="text/plain"
+        )
     name = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
-    return templates.TemplateResponse(request, name, {"lang": current_language(), **context}, status_code=status)
+    response = templates.TemplateResponse(
+        request, name, {"lang": current_language(), **context}, status_code=status
+    )
+    return cast(Response, response)
 
 
 def response_for_exception(request: Request, exc: Exception) -> Response:
@@ -73,7 +87,9 @@ def response_for_exception(request: Request, exc: Exception) -> Response:
         return app_error_handler(request, exc)
     if isinstance(exc, StarletteHTTPException):
         return http_exception_handler(request, exc)
-    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+    if isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
         log.error("database_unavailable", error=type(exc).__name__)
         return app_error_handler(request, ServiceUnavailable())
     log.exception("unhandled_error", exc_info=exc)
@@ -81,7 +97,7 @@ def response_for_exception(request: Request, exc: Exception) -> Response:
 
 
 def app_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AppError)
+    exc = cast(AppError, exc)  # registered for AppError only
     if isinstance(exc, ValidationFailed) and is_api(request):
         return JSONResponse({"detail": localized_errors(exc.errors)}, status_code=422)
     if exc.status_code >= 500:
@@ -90,21 +106,25 @@ def app_error_handler(request: Request, exc: Exception) -> Response:
 
 
 def http_exception_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    exc = cast(StarletteHTTPException, exc)  # registered for HTTPException only
     if exc.status_code == 404:
         return app_error_handler(request, NotFound())
     message = HTTP_MESSAGES.get(exc.status_code, HTTP_MESSAGES[400])
-    response = error_response(request, exc.status_code, message, HTTP_CODES.get(exc.status_code, "http_error"))
+    response = error_response(
+        request, exc.status_code, message, HTTP_CODES.get(exc.status_code, "http_error")
+    )
     if exc.headers:
         response.headers.update(exc.headers)
     return response
 
 
 def validation_exception_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
+    exc = cast(RequestValidationError, exc)  # registered for RequestValidationError only
     if is_api(request):
         return JSONResponse({"detail": localized_errors(exc.errors())}, status_code=422)
-    return error_response(request, 422, N_("Check the information you entered."), "validation_failed")
+    return error_response(
+        request, 422, N_("Check the information you entered."), "validation_failed"
+    )
 
 
 def install(app: FastAPI) -> None:

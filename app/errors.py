@@ -37,7 +37,9 @@ class PermissionDenied(AppError):
 
 class CsrfFailed(PermissionDenied):
     code = "csrf_failed"
-    message = N_("The form had expired or did not come from this service. Open the page again and retry.")
+    message = N_(
+        "The form had expired or did not come from this service. Open the page again and retry."
+    )
 
 
 class NotFound(AppError):

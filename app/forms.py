@@ -92,7 +92,9 @@ def _is_bool(annotation: Any) -> bool:
     if annotation is bool:
         return True
     if get_origin(annotation) in (Union, types.UnionType):
-        return bool in get_args(annotation) and all(a in (bool, type(None)) for a in get_args(annotation))
+        return bool in get_args(annotation) and all(
+            a in (bool, type(None)) for a in get_args(annotation)
+        )
     return False
 
 
@@ -105,6 +107,15 @@ def _is_list(annotation: Any) -> bool:
     return False
 
 
+def _getlist(form: FormData | Mapping[str, Any], key: str) -> list[Any]:
+    if isinstance(form, FormData):
+        return list(form.getlist(key))
+    value = form.get(key)
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
 def normalize(schema: type[BaseModel], form: FormData | Mapping[str, Any]) -> dict[str, Any]:
     """HTML quirks away: "" means not given, a missing checkbox is False, repeated keys a list."""
     data: dict[str, Any] = {}
@@ -112,7 +123,7 @@ def normalize(schema: type[BaseModel], form: FormData | Mapping[str, Any]) -> di
         key = info.alias or name
         annotation = info.annotation
         if _is_list(annotation):
-            raw_list = form.getlist(key) if isinstance(form, FormData) else form.get(key, [])
+            raw_list: list[Any] = _getlist(form, key)
             data[key] = [v for v in raw_list if not (isinstance(v, str) and v.strip() == "")]
             continue
         raw = form.get(key)
@@ -147,7 +158,7 @@ def values_of(form: FormData | Mapping[str, Any]) -> dict[str, Any]:
     for key in keys:
         if key == "csrf_token":
             continue
-        items = form.getlist(key) if isinstance(form, FormData) else [form[key]]
+        items = _getlist(form, key)
         texts = [v for v in items if isinstance(v, str)]
         values[key] = texts if len(texts) > 1 else (texts[0] if texts else "")
     return values

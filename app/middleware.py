@@ -33,7 +33,7 @@ def language_for(scope: Scope) -> str:
         cookies: SimpleCookie = SimpleCookie()
         try:
             cookies.load(cookie_header)
-        except Exception:  # noqa: BLE001 - a malformed cookie header must not break the page
+        except Exception:
             cookies = SimpleCookie()
         morsel = cookies.get(i18n.LANGUAGE_COOKIE)
         if morsel and morsel.value in i18n.LANGUAGES:
@@ -65,7 +65,7 @@ class RequestContextMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 headers = MutableHeaders(scope=message)
-                for name, value in security_headers(hsts=self.hsts, path=path):
+                for name, value in security_headers(hsts=self.hsts):
                     if name.decode() not in headers:
                         headers.append(name.decode(), value.decode())
                 headers["x-request-id"] = request_id

@@ -98,7 +98,9 @@ async def verify_csrf(request: Request) -> AsyncIterator[None]:
         sent = request.headers.get(CSRF_HEADER)
         if not sent:
             content_type = request.headers.get("content-type", "")
-            if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            if content_type.startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
                 form = await request.form()
                 value = form.get(CSRF_FIELD)
                 sent = value if isinstance(value, str) else None
@@ -181,7 +183,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def security_headers(*, hsts: bool, path: str) -> list[tuple[bytes, bytes]]:
+def security_headers(*, hsts: bool) -> list[tuple[bytes, bytes]]:
     headers = [
         (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
         (b"x-content-type-options", b"nosniff"),

@@ -34,7 +34,9 @@ class TransitionTable(Generic[S]):
     def targets(self, current: S, roles: Iterable[str]) -> list[S]:
         """The moves this actor may make now, in table order (templates show only these)."""
         role_set = set(roles)
-        return [to for (frm, to), who in self.transitions.items() if frm == current and who & role_set]
+        return [
+            to for (frm, to), who in self.transitions.items() if frm == current and who & role_set
+        ]
 
     def terminal(self) -> frozenset[S]:
         """Statuses with no way out."""
@@ -94,4 +96,3 @@ def apply_transition(
         fields=[status_attr, *(stamps or {}).keys()],
     )
     return current, target
-

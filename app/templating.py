@@ -7,10 +7,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Undefined,
+    pass_context,
+    select_autoescape,
+)
 from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,20 +29,24 @@ from app.security import csrf_token
 from app.types import format_iban, mask_hetu
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
-HELSINKI_TZ = "Europe/Helsinki"
+HELSINKI_TZ = ZoneInfo("Europe/Helsinki")
 
 
 def _date(value: date | None, fmt: str = "short") -> str:
     if value is None:
         return ""
     # Finnish short dates read 24.11.2026 in every language of the service.
-    return format_date(value, format="d.M.yyyy" if fmt == "short" else fmt, locale=i18n.format_locale())
+    return format_date(
+        value, format="d.M.yyyy" if fmt == "short" else fmt, locale=i18n.format_locale()
+    )
 
 
 def _datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    return format_datetime(value, format="d.M.yyyy HH:mm", tzinfo=HELSINKI_TZ, locale=i18n.format_locale())
+    return format_datetime(
+        value, format="d.M.yyyy HH:mm", tzinfo=HELSINKI_TZ, locale=i18n.format_locale()
+    )
 
 
 def _euros(value: Decimal | int | None) -> str:
@@ -68,7 +80,7 @@ def build_environment(*, strict: bool) -> Environment:
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined if strict else Environment().undefined,
+        undefined=StrictUndefined if strict else Undefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )

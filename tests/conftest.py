@@ -108,7 +108,9 @@ def db(app: FastAPI) -> Iterator[Session]:
     """The test's session, also used by the app; everything is rolled back at the end."""
     connection = app.state.engine.connect()
     transaction = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
 
     def override() -> Iterator[Session]:
         yield session

@@ -8,34 +8,49 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.audit import AuditEvent, Outcome, record
 from app.db import make_engine
 from app.pages.models import AccessibilityFeedback
 from app.security import Actor
 
-HANDLER = Actor(kind="staff", user_id="u-1", provider="https://staff.example", roles=frozenset({"handler", "admin"}))
+HANDLER = Actor(
+    kind="staff",
+    user_id="u-1",
+    provider="https://staff.example",
+    roles=frozenset({"handler", "admin"}),
+)
 
 
 def test_record_joins_the_callers_transaction(settings: object, database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
-            event = record(session, actor=HANDLER, action="test.rollback", target_type="test", target_id=1)
+            event = record(
+                session, actor=HANDLER, action="test.rollback", target_type="test", target_id=1
+            )
             session.flush()
             assert event.id is not None
             session.rollback()
         with Session(engine) as session:
-            assert session.exec(select(AuditEvent).where(AuditEvent.action == "test.rollback")).all() == []
+            assert (
+                session.exec(select(AuditEvent).where(AuditEvent.action == "test.rollback")).all()
+                == []
+            )
     finally:
         engine.dispose()
 
 
 def test_record_keeps_actor_and_field_names_only(db: Session) -> None:
     event = record(
-        db, actor=HANDLER, action="application.read", target_type="application", target_id=42,
-        outcome=Outcome.denied, fields=["hetu", "iban", "hetu"],
+        db,
+        actor=HANDLER,
+        action="application.read",
+        target_type="application",
+        target_id=42,
+        outcome=Outcome.denied,
+        fields=["hetu", "iban", "hetu"],
     )
     db.flush()
     assert event.actor_roles == "admin,handler"
@@ -49,14 +64,24 @@ def test_a_write_through_the_app_leaves_its_audit_row_with_the_request_id(
 ) -> None:
     response = client.post(
         "/accessibility/feedback",
-        data={"message": "Kontrasti on heikko", "email": "maija@example.com", "wants_reply": "true", "csrf_token": csrf()},
+        data={
+            "message": "Kontrasti on heikko",
+            "email": "maija@example.com",
+            "wants_reply": "true",
+            "csrf_token": csrf(),
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303
-    feedback = db.exec(select(AccessibilityFeedback).order_by(AccessibilityFeedback.id.desc())).first()  # type: ignore[union-attr]
+    feedback = db.exec(
+        select(AccessibilityFeedback).order_by(col(AccessibilityFeedback.id).desc())
+    ).first()
     assert feedback is not None
     event = db.exec(
-        select(AuditEvent).where(AuditEvent.target_type == "accessibility_feedback", AuditEvent.target_id == str(feedback.id))
+        select(AuditEvent).where(
+            AuditEvent.target_type == "accessibility_feedback",
+            AuditEvent.target_id == str(feedback.id),
+        )
     ).one()
     assert event.action == "accessibility_feedback.create"
     assert event.request_id == response.headers["x-request-id"]
@@ -64,7 +89,9 @@ def test_a_write_through_the_app_leaves_its_audit_row_with_the_request_id(
     assert "maija" not in (event.fields or "")
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"]
+)
 def test_audit_rows_cannot_be_changed_or_deleted(db: Session, statement: str) -> None:
     record(db, actor=HANDLER, action="test.immutable", target_type="test")
     db.flush()

@@ -36,19 +36,34 @@ def test_safe_production_settings_start() -> None:
 @pytest.mark.parametrize(
     ("override", "reason"),
     [
-        ({"secret_key": SecretStr("insecure-development-secret-key-change-me")}, "SECRET_KEY is the development default"),
+        (
+            {"secret_key": SecretStr("insecure-development-secret-key-change-me")},
+            "SECRET_KEY is the development default",
+        ),
         ({"secret_key": SecretStr("short")}, "SECRET_KEY is shorter than 32 characters"),
         ({"database_url": "sqlite:///var/portal.db"}, "DATABASE_URL points to SQLite"),
         ({"employer_oidc_issuer": "http://127.0.0.1:9400"}, "EMPLOYER_OIDC_ISSUER is a loopback"),
         ({"staff_oidc_issuer": "http://localhost:9401/"}, "STAFF_OIDC_ISSUER is a loopback"),
         ({"employer_oidc_issuer": "http://[::1]:9400"}, "EMPLOYER_OIDC_ISSUER is a loopback"),
         ({"debug": True}, "DEBUG is on"),
-        ({"encryption_keys": {"dev1": SecretStr("ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE=")},
-          "encryption_active_key_id": "dev1"}, "ENCRYPTION_KEYS contains the development key"),
-        ({"blind_index_key": SecretStr("development-blind-index-key-not-for-production")}, "BLIND_INDEX_KEY is the development default"),
+        (
+            {
+                "encryption_keys": {
+                    "dev1": SecretStr("ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE=")
+                },
+                "encryption_active_key_id": "dev1",
+            },
+            "ENCRYPTION_KEYS contains the development key",
+        ),
+        (
+            {"blind_index_key": SecretStr("development-blind-index-key-not-for-production")},
+            "BLIND_INDEX_KEY is the development default",
+        ),
     ],
 )
-def test_production_refuses_each_unsafe_value_with_its_reason(override: dict[str, object], reason: str) -> None:
+def test_production_refuses_each_unsafe_value_with_its_reason(
+    override: dict[str, object], reason: str
+) -> None:
     settings = production(**override)
     with pytest.raises(UnsafeSettingsError) as excinfo:
         create_app(settings)
@@ -59,14 +74,14 @@ def test_production_refuses_each_unsafe_value_with_its_reason(override: dict[str
 
 
 def test_all_reasons_are_listed_at_once() -> None:
-    reasons = Settings(_env_file=None, app_env=Environment.production, debug=True).unsafe_reasons()  # type: ignore[call-arg]
+    reasons = Settings(_env_file=None, app_env=Environment.production, debug=True).unsafe_reasons()
     assert len(reasons) == 7
     assert all("\n" not in r for r in reasons)
 
 
 def test_development_defaults_are_accepted_outside_production() -> None:
     for env in (Environment.development, Environment.test):
-        assert Settings(_env_file=None, app_env=env).unsafe_reasons() == []  # type: ignore[call-arg]
+        assert Settings(_env_file=None, app_env=env).unsafe_reasons() == []
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,7 +89,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
     monkeypatch.setenv("ENCRYPTION_KEYS", '{"a": "' + base64.b64encode(b"z" * 32).decode() + '"}')
     monkeypatch.setenv("ENCRYPTION_ACTIVE_KEY_ID", "a")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.app_env == Environment.test
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.encryption_active_key_id == "a"

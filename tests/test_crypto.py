@@ -14,15 +14,15 @@ from sqlmodel import Session, select
 
 from app import crypto
 from app.config import Settings
-from app.main import create_app
 from app.crypto import DecryptionError, Keyring
+from app.main import create_app
 from app.pages.models import AccessibilityFeedback
 from tests.conftest import IS_POSTGRES
 
 
 def keyring(keys: dict[str, bytes], active: str, index_key: str = "index-key") -> Keyring:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         encryption_keys={k: SecretStr(base64.b64encode(v).decode()) for k, v in keys.items()},
         encryption_active_key_id=active,
         blind_index_key=SecretStr(index_key),
@@ -70,10 +70,16 @@ class TestKeyring:
 
     def test_blind_index_is_deterministic_normalised_and_keyed(self) -> None:
         ring = keyring({"a": b"1" * 32}, "a")
-        assert ring.blind_index("131052-308t ", purpose="hetu") == ring.blind_index("131052-308T", purpose="hetu")
-        assert ring.blind_index("131052-308T", purpose="hetu") != ring.blind_index("131052-308T", purpose="iban")
+        assert ring.blind_index("131052-308t ", purpose="hetu") == ring.blind_index(
+            "131052-308T", purpose="hetu"
+        )
+        assert ring.blind_index("131052-308T", purpose="hetu") != ring.blind_index(
+            "131052-308T", purpose="iban"
+        )
         other = keyring({"a": b"1" * 32}, "a", index_key="another-key")
-        assert other.blind_index("131052-308T", purpose="hetu") != ring.blind_index("131052-308T", purpose="hetu")
+        assert other.blind_index("131052-308T", purpose="hetu") != ring.blind_index(
+            "131052-308T", purpose="hetu"
+        )
         assert "131052" not in ring.blind_index("131052-308T", purpose="hetu")
 
 
@@ -92,14 +98,17 @@ def test_plaintext_never_reaches_the_database(settings: Settings, database_url: 
         )
         assert response.status_code == 303
         with Session(app.state.engine) as session:
-            row = session.exec(select(AccessibilityFeedback).where(AccessibilityFeedback.message == message)).one()
+            row = session.exec(
+                select(AccessibilityFeedback).where(AccessibilityFeedback.message == message)
+            ).one()
             assert row.email == email  # decrypted through the ORM
             stored = session.execute(
                 text("SELECT email FROM accessibility_feedback WHERE id = :id"), {"id": row.id}
             ).scalar_one()
     finally:
         app.state.engine.dispose()
-    assert stored.startswith("v1:") and email not in stored
+    assert stored.startswith("v1:")
+    assert email not in stored
     assert crypto.keyring().decrypt(stored) == email
     if not IS_POSTGRES:
         path = Path(database_url.removeprefix("sqlite:///"))

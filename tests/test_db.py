@@ -32,7 +32,11 @@ def test_sqlite_foreign_keys_are_enforced(tmp_path: Path) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
-            conn.execute(text("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id))"))
+            conn.execute(
+                text(
+                    "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id))"
+                )
+            )
         with pytest.raises(Exception, match="FOREIGN KEY"), engine.begin() as conn:
             conn.execute(text("INSERT INTO child (parent_id) VALUES (42)"))
     finally:
@@ -75,14 +79,18 @@ def test_comparisons_work_across_time_zones(db: Session) -> None:
 
 def test_page_by_key_walks_every_row_once(db: Session) -> None:
     for i in range(7):
-        db.add(AuditEvent(actor_kind="system", action="test.page", target_type="test", target_id=str(i)))
+        db.add(
+            AuditEvent(
+                actor_kind="system", action="test.page", target_type="test", target_id=str(i)
+            )
+        )
     db.flush()
     statement = select(AuditEvent).where(AuditEvent.action == "test.page")
     seen: list[str | None] = []
     after = None
     pages = 0
     while True:
-        page = page_by_key(db, statement, key=AuditEvent.id, after=after, limit=3)  # type: ignore[arg-type]
+        page = page_by_key(db, statement, key=AuditEvent.id, after=after, limit=3)
         seen += [row.target_id for row in page.items]
         pages += 1
         if page.next_after is None:

@@ -46,7 +46,9 @@ def test_catalog_is_complete(lang: str) -> None:
     assert fuzzy == [], f"fuzzy in {lang}: {fuzzy}"
     for message in catalog:
         if message.id and message.string:
-            assert set(PLACEHOLDER.findall(str(message.id))) == set(PLACEHOLDER.findall(str(message.string))), message.id
+            assert set(PLACEHOLDER.findall(str(message.id))) == set(
+                PLACEHOLDER.findall(str(message.string))
+            ), message.id
 
 
 def test_finnish_and_swedish_are_really_translated() -> None:
@@ -60,8 +62,16 @@ def test_finnish_and_swedish_are_really_translated() -> None:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [(None, "fi"), ("", "fi"), ("sv", "sv"), ("en-US,en;q=0.9", "en"), ("fr, sv;q=0.1", "sv"),
-     ("sv;q=0, en;q=0.5", "en"), ("*", "fi"), ("en;q=abc, sv", "sv")],
+    [
+        (None, "fi"),
+        ("", "fi"),
+        ("sv", "sv"),
+        ("en-US,en;q=0.9", "en"),
+        ("fr, sv;q=0.1", "sv"),
+        ("sv;q=0, en;q=0.5", "en"),
+        ("*", "fi"),
+        ("en;q=abc, sv", "sv"),
+    ],
 )
 def test_negotiate(header: str | None, expected: str) -> None:
     assert i18n.negotiate(header) == expected

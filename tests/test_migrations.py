@@ -43,8 +43,11 @@ def test_models_match_the_migrations(database_url: str) -> None:
         with engine.connect() as conn:
             context = MigrationContext.configure(
                 conn,
-                opts={"compare_type": True, "compare_server_default": True,
-                      "render_as_batch": conn.dialect.name == "sqlite"},
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": True,
+                    "render_as_batch": conn.dialect.name == "sqlite",
+                },
             )
             diff = compare_metadata(context, metadata)
     finally:

@@ -46,7 +46,14 @@ def test_a_route_without_a_policy_is_caught(app: FastAPI) -> None:
 def test_the_public_routes_are_the_expected_ones(app: FastAPI) -> None:
     public = {path for (_method, path), policy in policies(app).items() if policy == "anonymous"}
     assert public == {
-        "/", "/accessibility", "/privacy", "/lang/{lang}", "/accessibility/feedback",
-        "/accessibility/feedback/thanks", "/healthz", "/api/v1/ping", "/api/v1/csrf",
+        "/",
+        "/accessibility",
+        "/privacy",
+        "/lang/{lang}",
+        "/accessibility/feedback",
+        "/accessibility/feedback/thanks",
+        "/healthz",
+        "/api/v1/ping",
+        "/api/v1/csrf",
         "/api/v1/accessibility-feedback",
     }

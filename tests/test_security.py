@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,7 +30,8 @@ class TestHeaders:
         assert "frame-ancestors 'none'" in csp
         assert "object-src 'none'" in csp
         script_src = next(p for p in csp.split(";") if p.strip().startswith("script-src"))
-        assert "unsafe-inline" not in script_src and "unsafe-eval" not in csp
+        assert "unsafe-inline" not in script_src
+        assert "unsafe-eval" not in csp
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
         assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
@@ -45,26 +46,38 @@ class TestHeaders:
 
 
 class TestCsrf:
-    def test_form_without_token_is_refused_and_nothing_is_stored(self, client: TestClient, db: Session) -> None:
+    def test_form_without_token_is_refused_and_nothing_is_stored(
+        self, client: TestClient, db: Session
+    ) -> None:
         before = feedback_count(db)
         response = client.post("/accessibility/feedback", data={"message": "Hei"})
         assert response.status_code == 403
         assert feedback_count(db) == before
 
-    def test_token_of_another_session_is_refused(self, app: object, client: TestClient, csrf: Callable[[], str]) -> None:
+    def test_token_of_another_session_is_refused(
+        self, app: object, client: TestClient, csrf: Callable[[], str]
+    ) -> None:
         other = TestClient(client.app)
         other_token = other.get("/api/v1/csrf").json()["csrf_token"]
         csrf()  # this client has a session and a token of its own
-        response = client.post("/accessibility/feedback", data={"message": "Hei", "csrf_token": other_token})
+        response = client.post(
+            "/accessibility/feedback", data={"message": "Hei", "csrf_token": other_token}
+        )
         assert response.status_code == 403
 
-    def test_form_field_token_is_accepted(self, client: TestClient, csrf: Callable[[], str]) -> None:
+    def test_form_field_token_is_accepted(
+        self, client: TestClient, csrf: Callable[[], str]
+    ) -> None:
         response = client.post(
-            "/accessibility/feedback", data={"message": "Hei", "csrf_token": csrf()}, follow_redirects=False
+            "/accessibility/feedback",
+            data={"message": "Hei", "csrf_token": csrf()},
+            follow_redirects=False,
         )
         assert response.status_code == 303
 
-    def test_multipart_form_with_token_is_accepted(self, client: TestClient, csrf: Callable[[], str], db: Session) -> None:
+    def test_multipart_form_with_token_is_accepted(
+        self, client: TestClient, csrf: Callable[[], str], db: Session
+    ) -> None:
         before = feedback_count(db)
         response = client.post(
             "/accessibility/feedback",
@@ -75,7 +88,9 @@ class TestCsrf:
         assert response.status_code == 303
         assert feedback_count(db) == before + 1
 
-    def test_multipart_form_without_token_is_refused(self, client: TestClient, csrf: Callable[[], str]) -> None:
+    def test_multipart_form_without_token_is_refused(
+        self, client: TestClient, csrf: Callable[[], str]
+    ) -> None:
         csrf()
         response = client.post(
             "/accessibility/feedback",
@@ -89,10 +104,11 @@ class TestCsrf:
         assert refused.status_code == 403
         assert refused.json()["detail"]["code"] == "csrf_failed"
         accepted = client.post(
-            "/api/v1/accessibility-feedback", json={"message": "Hei"}, headers={"X-CSRF-Token": csrf()}
+            "/api/v1/accessibility-feedback",
+            json={"message": "Hei"},
+            headers={"X-CSRF-Token": csrf()},
         )
         assert accepted.status_code == 201
-
 
     def test_exempt_endpoint_needs_no_token(self, settings: Settings) -> None:
         app = create_app(settings)
@@ -120,10 +136,13 @@ class TestBodyLimit:
         with TestClient(create_app(settings.model_copy(update={"max_body_bytes": 1000}))) as client:
             yield client
 
-    def test_declared_length_over_the_limit_is_refused_at_once(self, small_client: TestClient) -> None:
+    def test_declared_length_over_the_limit_is_refused_at_once(
+        self, small_client: TestClient
+    ) -> None:
         token = small_client.get("/api/v1/csrf").json()["csrf_token"]
         response = small_client.post(
-            "/accessibility/feedback", data={"message": "x" * 5000, "csrf_token": token},
+            "/accessibility/feedback",
+            data={"message": "x" * 5000, "csrf_token": token},
             headers={"Accept-Language": "en"},
         )
         assert response.status_code == 413
@@ -144,11 +163,22 @@ class TestBodyLimit:
             sent.append(message)
 
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-            "scheme": "http", "path": "/api/v1/accessibility-feedback", "raw_path": b"/api/v1/accessibility-feedback",
-            "query_string": b"", "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 1),
-            "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked"),
-                        (b"accept-language", b"en")],
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/api/v1/accessibility-feedback",
+            "raw_path": b"/api/v1/accessibility-feedback",
+            "query_string": b"",
+            "root_path": "",
+            "server": ("testserver", 80),
+            "client": ("127.0.0.1", 1),
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"transfer-encoding", b"chunked"),
+                (b"accept-language", b"en"),
+            ],
         }
         # In a thread of its own: the browser tests' Playwright keeps an event loop in this one.
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -164,8 +194,20 @@ class TestBodyLimit:
 class TestLocalRedirects:
     @pytest.mark.parametrize(
         "target",
-        ["//evil.example", "/\\evil.example", "https://evil.example", "http:evil", "javascript:alert(1)",
-         "\\\\evil", "/ok\r\nSet-Cookie: x=1", "evil.example", "", None, "/%0d%0a", "/\tevil"],
+        [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "http:evil",
+            "javascript:alert(1)",
+            "\\\\evil",
+            "/ok\r\nSet-Cookie: x=1",
+            "evil.example",
+            "",
+            None,
+            "/%0d%0a",
+            "/\tevil",
+        ],
     )
     def test_only_local_paths_are_targets(self, target: str | None) -> None:
         result = safe_local_path(target)
@@ -181,9 +223,12 @@ class TestRequestId:
     def test_response_carries_a_request_id(self, client: TestClient) -> None:
         first = client.get("/api/v1/ping").headers["x-request-id"]
         second = client.get("/api/v1/ping").headers["x-request-id"]
-        assert first != second and len(first) == 32
+        assert first != second
+        assert len(first) == 32
 
-    def test_a_well_formed_incoming_id_is_kept_and_a_bad_one_replaced(self, client: TestClient) -> None:
+    def test_a_well_formed_incoming_id_is_kept_and_a_bad_one_replaced(
+        self, client: TestClient
+    ) -> None:
         kept = client.get("/api/v1/ping", headers={"X-Request-ID": "lb-1234abcd"})
         assert kept.headers["x-request-id"] == "lb-1234abcd"
         replaced = client.get("/api/v1/ping", headers={"X-Request-ID": "bad id\nwith newline"})

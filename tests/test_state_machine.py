@@ -59,7 +59,9 @@ def actor(*roles: str) -> Actor:
     return Actor(kind="staff", user_id="u1", roles=frozenset(roles))
 
 
-@pytest.mark.parametrize(("current", "target", "role"), list(product(Status, Status, [EMPLOYER, HANDLER, DECIDER])))
+@pytest.mark.parametrize(
+    ("current", "target", "role"), list(product(Status, Status, [EMPLOYER, HANDLER, DECIDER]))
+)
 def test_allowed_exactly_when_in_the_table(current: Status, target: Status, role: str) -> None:
     expected = role in TABLE.transitions.get((current, target), frozenset())
     assert TABLE.allowed(current, target, [role]) is expected
@@ -76,20 +78,29 @@ def test_every_status_is_reachable_from_draft() -> None:
     reached, frontier = {Status.draft}, [Status.draft]
     while frontier:
         current = frontier.pop()
-        for (frm, to) in TABLE.transitions:
+        for frm, to in TABLE.transitions:
             if frm == current and to not in reached:
                 reached.add(to)
                 frontier.append(to)
     assert reached == set(Status)
 
 
-def test_transition_updates_status_stamps_and_writes_an_audit_row(db: Session, thing: Thing) -> None:
+def test_transition_updates_status_stamps_and_writes_an_audit_row(
+    db: Session, thing: Thing
+) -> None:
     old, new = apply_transition(
-        db, obj=thing, table=TABLE, target=Status.received, actor=actor(EMPLOYER), role=EMPLOYER,
-        target_type="thing", stamps={"note": "sent"},
+        db,
+        obj=thing,
+        table=TABLE,
+        target=Status.received,
+        actor=actor(EMPLOYER),
+        role=EMPLOYER,
+        target_type="thing",
+        stamps={"note": "sent"},
     )
     assert (old, new) == (Status.draft, Status.received)
-    assert thing.status == Status.received and thing.note == "sent"
+    assert thing.status == Status.received
+    assert thing.note == "sent"
     db.expire_all()
     assert db.get(Thing, thing.id).status == "received"  # type: ignore[union-attr]
     event = db.exec(select(AuditEvent).where(AuditEvent.target_type == "thing")).one()
@@ -99,13 +110,29 @@ def test_transition_updates_status_stamps_and_writes_an_audit_row(db: Session, t
 
 def test_move_not_in_the_table_is_refused(db: Session, thing: Thing) -> None:
     with pytest.raises(InvalidTransition):
-        apply_transition(db, obj=thing, table=TABLE, target=Status.accepted, actor=actor(DECIDER), role=DECIDER, target_type="thing")
+        apply_transition(
+            db,
+            obj=thing,
+            table=TABLE,
+            target=Status.accepted,
+            actor=actor(DECIDER),
+            role=DECIDER,
+            target_type="thing",
+        )
     assert thing.status == Status.draft
 
 
 def test_role_the_actor_does_not_hold_is_refused(db: Session, thing: Thing) -> None:
     with pytest.raises(InvalidTransition):
-        apply_transition(db, obj=thing, table=TABLE, target=Status.received, actor=actor(HANDLER), role=EMPLOYER, target_type="thing")
+        apply_transition(
+            db,
+            obj=thing,
+            table=TABLE,
+            target=Status.received,
+            actor=actor(HANDLER),
+            role=EMPLOYER,
+            target_type="thing",
+        )
 
 
 def test_failing_guard_changes_nothing(db: Session, thing: Thing) -> None:
@@ -114,8 +141,14 @@ def test_failing_guard_changes_nothing(db: Session, thing: Thing) -> None:
 
     with pytest.raises(ValidationFailed):
         apply_transition(
-            db, obj=thing, table=TABLE, target=Status.received, actor=actor(EMPLOYER), role=EMPLOYER,
-            target_type="thing", guards=[incomplete],
+            db,
+            obj=thing,
+            table=TABLE,
+            target=Status.received,
+            actor=actor(EMPLOYER),
+            role=EMPLOYER,
+            target_type="thing",
+            guards=[incomplete],
         )
     db.expire_all()
     assert db.get(Thing, thing.id).status == "draft"  # type: ignore[union-attr]
@@ -126,4 +159,12 @@ def test_of_two_acting_at_once_the_second_gets_a_conflict(db: Session, thing: Th
     # Someone else moved the row after we loaded it: our view of the status is stale.
     db.execute(sa.update(Thing).where(Thing.id == thing.id).values(status="received"))
     with pytest.raises(Conflict):
-        apply_transition(db, obj=thing, table=TABLE, target=Status.received, actor=actor(EMPLOYER), role=EMPLOYER, target_type="thing")
+        apply_transition(
+            db,
+            obj=thing,
+            table=TABLE,
+            target=Status.received,
+            actor=actor(EMPLOYER),
+            role=EMPLOYER,
+            target_type="thing",
+        )

@@ -45,22 +45,29 @@ class TestBusinessId:
 
 
 class TestHetu:
-    @pytest.mark.parametrize("value", ["131052-308T", "131052A308T", "150710E123V", "311299U456X", "131052a308t"])
+    @pytest.mark.parametrize(
+        "value", ["131052-308T", "131052A308T", "150710E123V", "311299U456X", "131052a308t"]
+    )
     def test_valid_codes_including_the_2023_century_letters(self, value: str) -> None:
         assert Model(hetu=value).hetu == value.upper()
 
-    @pytest.mark.parametrize("value", ["131052-308U", "131352-308T", "131052Q308T", "010594Y9032", "nonsense"])
+    @pytest.mark.parametrize(
+        "value", ["131052-308U", "131352-308T", "131052Q308T", "010594Y9032", "nonsense"]
+    )
     def test_invalid_codes(self, value: str) -> None:
         assert error_type(hetu=value) == "hetu"
 
     @settings(max_examples=300)
     @given(
-        st.dates(), st.integers(min_value=2, max_value=899),
+        st.dates(),
+        st.integers(min_value=2, max_value=899),
         st.sampled_from("-YXWVU" + "ABCDEF"),
     )
-    def test_generated_codes_agree_with_stdnum(self, day: object, individual: int, sign: str) -> None:
+    def test_generated_codes_agree_with_stdnum(
+        self, day: object, individual: int, sign: str
+    ) -> None:
         # Build a correctly checksummed code, then flip the check character: both directions.
-        born = f"{day:%d%m%y}"  # type: ignore[str-format]
+        born = f"{day:%d%m%y}"
         number = int(born + f"{individual:03d}")
         check = "0123456789ABCDEFHJKLMNPRSTUVWXY"[number % 31]
         code = f"{born}{sign}{individual:03d}{check}"
@@ -99,8 +106,12 @@ class TestOthers:
 
     @pytest.mark.parametrize(
         ("raw", "expected"),
-        [("040 123 4567", "+358401234567"), ("+358 40 123 4567", "+358401234567"), ("09-310 1234", "+358931012345"[:-1]),
-         ("0046 8 123 456", "+468123456")],
+        [
+            ("040 123 4567", "+358401234567"),
+            ("+358 40 123 4567", "+358401234567"),
+            ("09-310 1234", "+358931012345"[:-1]),
+            ("0046 8 123 456", "+468123456"),
+        ],
     )
     def test_phone(self, raw: str, expected: str) -> None:
         assert Model(phone=raw).phone == expected
@@ -115,13 +126,22 @@ class TestOthers:
 
     @pytest.mark.parametrize(
         ("raw", "expected"),
-        [("1 234,50", Decimal("1234.50")), ("1234.5", Decimal("1234.50")), (800, Decimal("800.00")),
-         ("1\u00a0234,50\u00a0€", Decimal("1234.50")), (Decimal("0.10"), Decimal("0.10"))],
+        [
+            ("1 234,50", Decimal("1234.50")),
+            ("1234.5", Decimal("1234.50")),
+            (800, Decimal("800.00")),
+            ("1\u00a0234,50\u00a0€", Decimal("1234.50")),
+            (Decimal("0.10"), Decimal("0.10")),
+        ],
     )
     def test_euros(self, raw: object, expected: Decimal) -> None:
         value = Model(euros=raw).euros  # type: ignore[arg-type]
-        assert value == expected and isinstance(value, Decimal)
+        assert value == expected
+        assert isinstance(value, Decimal)
 
-    @pytest.mark.parametrize(("raw", "kind"), [("-1", "euros"), ("abc", "euros"), ("1,234", "euros_cents"), ("NaN", "euros")])
+    @pytest.mark.parametrize(
+        ("raw", "kind"),
+        [("-1", "euros"), ("abc", "euros"), ("1,234", "euros_cents"), ("NaN", "euros")],
+    )
     def test_bad_euros(self, raw: str, kind: str) -> None:
         assert error_type(euros=raw) == kind

@@ -17,5 +17,4 @@ def give_feedback(feedback: FeedbackIn, session: SessionDep) -> FeedbackOut:
     """Send feedback on the service's accessibility (needs the X-CSRF-Token header)."""
     row = service.give_feedback(session, feedback=feedback, actor=ANONYMOUS)
     session.commit()
-    assert row.id is not None
-    return FeedbackOut(id=row.id)
+    return FeedbackOut.model_validate(row, from_attributes=True)

@@ -22,7 +22,9 @@ class FeedbackIn(BaseModel):
     @classmethod
     def email_when_reply_wanted(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("wants_reply") and not value:
-            raise PydanticCustomError("reply_needs_email", "An e-mail address is needed for a reply")
+            raise PydanticCustomError(
+                "reply_needs_email", "An e-mail address is needed for a reply"
+            )
         return value
 
 

@@ -36,7 +36,7 @@ def privacy(request: Request) -> Response:
 
 
 @router.get("/lang/{lang}", name="switch_language")
-def switch_language(request: Request, lang: str, next: str | None = None) -> Response:  # noqa: A002
+def switch_language(request: Request, lang: str, next: str | None = None) -> Response:
     """Keep the chosen language in a cookie and return to the same page."""
     if lang not in i18n.LANGUAGES:
         raise NotFound()
@@ -47,7 +47,8 @@ def switch_language(request: Request, lang: str, next: str | None = None) -> Res
         max_age=ONE_YEAR,
         httponly=True,
         samesite="lax",
-        secure=request.app.state.settings.app_env != "development" and request.url.scheme == "https",
+        secure=request.app.state.settings.app_env != "development"
+        and request.url.scheme == "https",
         path="/",
     )
     return response

@@ -102,7 +102,6 @@ def _drop_append_only_triggers() -> None:
     op.execute("DROP FUNCTION IF EXISTS audit_event_append_only()")
 
 
-
 def downgrade() -> None:
     _drop_append_only_triggers()
     with op.batch_alter_table("audit_event", schema=None) as batch_op:

@@ -53,7 +53,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         app = create_app(make_settings(url))
         port = free_port()
         server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+            uvicorn.Config(
+                app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+            )
         )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -80,8 +82,12 @@ def playwright() -> Iterator[Playwright]:
 def browser(playwright: Playwright) -> Iterator[Browser]:
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(executable).exists():
-        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
-    browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        pytest.fail(
+            "Debian's chromium is not installed: `make test` installs it (apt-get install chromium)"
+        )
+    browser = playwright.chromium.launch(
+        executable_path=executable, headless=True, args=CHROMIUM_ARGS
+    )
     yield browser
     browser.close()
 
@@ -96,7 +102,7 @@ class PageWatch:
 
     def on_request(self, request: Any) -> None:
         url = request.url
-        if not (url.startswith(self.base_url) or url.startswith("data:")):
+        if not (url.startswith((self.base_url, "data:"))):
             self.foreign_requests.append(url)
 
     def on_console(self, message: Any) -> None:
@@ -108,7 +114,9 @@ class PageWatch:
 def new_page(browser: Browser, live_server: str) -> Iterator[Callable[..., tuple[Page, PageWatch]]]:
     contexts: list[BrowserContext] = []
 
-    def make(*, locale: str = "fi-FI", width: int = 1280, height: int = 900) -> tuple[Page, PageWatch]:
+    def make(
+        *, locale: str = "fi-FI", width: int = 1280, height: int = 900
+    ) -> tuple[Page, PageWatch]:
         context = browser.new_context(
             base_url=live_server, locale=locale, viewport={"width": width, "height": height}
         )

@@ -16,7 +16,14 @@ H1 = {
     "sv": "Helsingfors stads e-tjänster för arbetsgivare",
     "en": "Employer e-services of the City of Helsinki",
 }
-PAGES = ["/", "/accessibility", "/privacy", "/accessibility/feedback", "/accessibility/feedback/thanks", "/no-such-page"]
+PAGES = [
+    "/",
+    "/accessibility",
+    "/privacy",
+    "/accessibility/feedback",
+    "/accessibility/feedback/thanks",
+    "/no-such-page",
+]
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])
@@ -61,7 +68,9 @@ def test_axe_finds_no_wcag_violations(new_page: NewPage, lang: str, path: str) -
 
 
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])
-def test_form_with_errors_has_no_violations_and_focuses_the_summary(new_page: NewPage, lang: str) -> None:
+def test_form_with_errors_has_no_violations_and_focuses_the_summary(
+    new_page: NewPage, lang: str
+) -> None:
     page, _watch = new_page(locale=LOCALES[lang])
     page.goto("/accessibility/feedback")
     page.locator("#f-wants_reply").check()
@@ -103,7 +112,8 @@ def test_skip_link_is_visible_when_focused(new_page: NewPage) -> None:
     page.goto("/")
     page.keyboard.press("Tab")
     box = page.get_by_role("link", name="Siirry sisältöön").bounding_box()
-    assert box is not None and box["y"] >= 0
+    assert box is not None
+    assert box["y"] >= 0
 
 
 @pytest.mark.parametrize("path", ["/", "/accessibility/feedback"])
