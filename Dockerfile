@@ -18,7 +18,7 @@ RUN apt-get update \
 
 WORKDIR /srv/portal
 COPY requirements.txt ./
-RUN pip install --require-virtualenv=false -r requirements.txt
+RUN pip install -r requirements.txt
 
 RUN useradd --system --create-home --uid 10001 portal
 COPY --chown=portal:portal alembic.ini babel.cfg ./
