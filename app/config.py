@@ -57,6 +57,49 @@ class Settings(BaseSettings):
     employer_oidc_issuer: str = "http://127.0.0.1:9400"
     staff_oidc_issuer: str = "http://127.0.0.1:9401"
 
+    # Identity: OIDC clients (the issuers above), mandates and sessions.
+    employer_oidc_client_id: str = "portal-employer"
+    employer_oidc_client_secret: SecretStr = SecretStr("portal-employer-secret")
+    employer_acr_minimum: str = "substantial"  # eIDAS level: low < substantial < high
+    staff_oidc_client_id: str = "portal-staff"
+    staff_oidc_client_secret: SecretStr = SecretStr("portal-staff-secret")
+    staff_roles_claim: str = "groups"
+    # Group id in the staff provider's claim -> portal role (handler, decider, payer, admin).
+    staff_role_groups: dict[str, str] = Field(
+        default_factory=lambda: {
+            "portal-handlers": "handler",
+            "portal-deciders": "decider",
+            "portal-payers": "payer",
+            "portal-admins": "admin",
+        }
+    )
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 8
+    mandate_source: str = "claims"  # claims | suomifi
+    suomifi_base_url: str = "https://asiointivaltuustarkastus.test.suomi.fi"
+    suomifi_client_id: str = ""
+    suomifi_api_key: SecretStr = SecretStr("")
+    suomifi_oauth_secret: SecretStr = SecretStr("")
+    suomifi_timeout_seconds: float = 10.0
+
+    # Trade register (PRH YTJ open data API v3).
+    ytj_base_url: str = "https://avoindata.prh.fi/opendata-ytj-api/v3"
+    ytj_timeout_seconds: float = 5.0
+    # Company forms (as the register names them, any language) that make an organisation an association.
+    association_company_forms: list[str] = Field(
+        default_factory=lambda: [
+            "Aatteellinen yhdistys",
+            "Yhdistys",
+            "Ideell förening",
+            "Förening",
+            "Non-profit association",
+            "Säätiö",
+            "Stiftelse",
+            "Foundation",
+            "Uskonnollinen yhdyskunta",
+        ]
+    )
+
     max_body_bytes: int = 12 * 1024 * 1024  # uploads are limited to 10 MB each, plus form overhead
     log_level: str = "INFO"
     log_json: bool = True
