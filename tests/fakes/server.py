@@ -75,7 +75,9 @@ class FakeServer:
         if self.delay:
             time.sleep(self.delay)
         if self.is_down:
-            return FakeResponse.json({"message": "Service Unavailable", "errorcode": 503}, status=503)
+            return FakeResponse.json(
+                {"message": "Service Unavailable", "errorcode": 503}, status=503
+            )
         # Longest matching prefix wins, so specific routes can sit beside general ones.
         candidates = [
             (prefix, handler)
@@ -118,7 +120,7 @@ class FakeServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815 - http.server's naming
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return None
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
