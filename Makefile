@@ -15,15 +15,13 @@ $(VENV)/.installed: requirements-dev.txt
 
 install: $(VENV)/.installed
 
-## make run: install, migrate the SQLite database under var/, load demo data, serve on 127.0.0.1.
+## make run: install, migrate the SQLite database under var/, load demo data, start the local test
+## identity provider (port IDP_PORT, 8001) and trade-register fake, serve the portal on 127.0.0.1.
 run: install
 	@mkdir -p var
 	$(BIN)/alembic upgrade head
 	$(BIN)/python -m app.cli load-demo-data
-	@echo ""
-	@echo "  Portal: http://$(HOST):$(PORT)/"
-	@echo ""
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --no-access-log
+	@PORT=$(PORT) scripts/run-dev.sh
 
 ## make test: install, then the whole suite (browser tests included) on SQLite and on PostgreSQL.
 test: install system-test-deps

@@ -49,6 +49,8 @@ class AuditEvent(SQLModel, table=True):
     target_id: str | None = Field(default=None, max_length=64)
     outcome: str = Field(default=Outcome.success, max_length=10)
     fields: str | None = Field(default=None, max_length=2000)
+    # Non-personal detail, e.g. a mandate query's request id and the business ids it returned.
+    detail: str | None = Field(default=None, max_length=2000)
 
 
 def record(
@@ -60,6 +62,7 @@ def record(
     target_id: object | None = None,
     outcome: Outcome = Outcome.success,
     fields: Iterable[str] = (),
+    detail: str | None = None,
 ) -> AuditEvent:
     """Add an audit row to `session`; it commits (or rolls back) with the change it describes."""
     event = AuditEvent(
@@ -74,6 +77,7 @@ def record(
         target_id=None if target_id is None else str(target_id),
         outcome=outcome,
         fields=",".join(sorted(set(fields))) or None,
+        detail=detail[:2000] if detail else None,
     )
     session.add(event)
     return event

@@ -31,13 +31,45 @@ def cmd_load_demo_data() -> int:
     return 0
 
 
+def cmd_test_idp(host: str, port: int) -> int:
+    """The local test identity provider (oidc-provider-mock) with the demo users. Development only:
+    the package is a dev dependency, and production refuses a loopback issuer."""
+    import os
+
+    import werkzeug.serving
+    from oidc_provider_mock import User, app
+
+    from app.demo import DEMO_USERS
+
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # plain HTTP on loopback
+    users = [
+        User(sub=str(u["sub"]), claims={k: v for k, v in u.items() if k != "sub"})
+        for u in DEMO_USERS
+    ]
+    provider = app(require_nonce=True, user_claims=users)
+    print(
+        f"Test identity provider: http://{host}:{port} (users: {', '.join(u.sub for u in users)})"
+    )
+    werkzeug.serving.run_simple(
+        host, port, provider, threaded=True, use_reloader=False, use_debugger=False
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("load-demo-data", help="insert the demo rows that are missing (idempotent)")
+    idp = sub.add_parser(
+        "test-idp", help="run the local test identity provider with the demo users"
+    )
+    idp.add_argument("--host", default="127.0.0.1")
+    idp.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
     if args.command == "load-demo-data":
         return cmd_load_demo_data()
+    if args.command == "test-idp":
+        return cmd_test_idp(args.host, args.port)
     parser.error(f"unknown command {args.command}")
 
 

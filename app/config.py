@@ -16,6 +16,7 @@ DEFAULT_SECRET_KEY = "insecure-development-secret-key-change-me"  # noqa: S105
 DEFAULT_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 DEFAULT_BLIND_INDEX_KEY = "development-blind-index-key-not-for-production"
 MIN_SECRET_LENGTH = 32
+DEFAULT_CLIENT_SECRETS = frozenset({"portal-employer-secret", "portal-staff-secret"})
 
 
 class Environment(StrEnum):
@@ -24,7 +25,7 @@ class Environment(StrEnum):
     production = "production"
 
 
-def _is_loopback_url(url: str) -> bool:
+def is_loopback_url(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -54,8 +55,8 @@ class Settings(BaseSettings):
     blind_index_key: SecretStr = SecretStr(DEFAULT_BLIND_INDEX_KEY)
 
     # Identity providers; the identity issue adds clients. A loopback issuer is test-only.
-    employer_oidc_issuer: str = "http://127.0.0.1:9400"
-    staff_oidc_issuer: str = "http://127.0.0.1:9401"
+    employer_oidc_issuer: str = "http://127.0.0.1:8001"
+    staff_oidc_issuer: str = "http://127.0.0.1:8001"
 
     # Identity: OIDC clients (the issuers above), mandates and sessions.
     employer_oidc_client_id: str = "portal-employer"
@@ -134,7 +135,7 @@ class Settings(BaseSettings):
             ("EMPLOYER_OIDC_ISSUER", self.employer_oidc_issuer),
             ("STAFF_OIDC_ISSUER", self.staff_oidc_issuer),
         ):
-            if _is_loopback_url(issuer):
+            if is_loopback_url(issuer):
                 reasons.append(f"{name} is a loopback test identity provider ({issuer}).")
         if any(
             k.get_secret_value() == DEFAULT_ENCRYPTION_KEY for k in self.encryption_keys.values()
@@ -142,6 +143,14 @@ class Settings(BaseSettings):
             reasons.append("ENCRYPTION_KEYS contains the development key; set real keys.")
         if self.encryption_active_key_id not in self.encryption_keys:
             reasons.append("ENCRYPTION_ACTIVE_KEY_ID is not one of ENCRYPTION_KEYS.")
+        for name, client_secret in (
+            ("EMPLOYER_OIDC_CLIENT_SECRET", self.employer_oidc_client_secret),
+            ("STAFF_OIDC_CLIENT_SECRET", self.staff_oidc_client_secret),
+        ):
+            if client_secret.get_secret_value() in DEFAULT_CLIENT_SECRETS:
+                reasons.append(
+                    f"{name} is the development default; set the provider's client secret."
+                )
         if self.blind_index_key.get_secret_value() == DEFAULT_BLIND_INDEX_KEY:
             reasons.append("BLIND_INDEX_KEY is the development default; set a random key.")
         return reasons

@@ -64,3 +64,60 @@ def load_demo_data(session: Session) -> dict[str, int]:
         session.add(Company(**demo.__dict__))
         added += 1
     return {"companies": added}
+
+
+# Demo users of the local test identity provider (`make run`; the README lists them). The `sub`
+# values are a convention other tools rely on. `organizations` is the claim the `claims` mandate
+# source reads; `groups` the staff role claim mapped by STAFF_ROLE_GROUPS.
+DEMO_USERS: tuple[dict[str, object], ...] = (
+    {
+        "sub": "employer-one",
+        "name": "Eija Esimerkki",
+        "email": "eija.esimerkki@example.com",
+        "acr": "substantial",
+        "organizations": [
+            {"business_id": "2956285-9", "name": "Kahvila Esimerkki Oy", "roles": ["NIMKO", "TJ"]}
+        ],
+    },
+    {
+        "sub": "employer-two-orgs",
+        "name": "Kalle Kahdentoimi",
+        "email": "kalle.kahdentoimi@example.com",
+        "acr": "substantial",
+        "organizations": [
+            {"business_id": "3045112-8", "name": "Rakennus Demo Oy", "roles": ["NIMKO"]},
+            {"business_id": "1234567-1", "name": "Kallion Nuorisoyhdistys ry", "roles": ["PJ"]},
+        ],
+    },
+    {
+        "sub": "no-orgs",
+        "name": "Noora Nollanen",
+        "email": "noora.nollanen@example.com",
+        "acr": "substantial",
+        "organizations": [],
+    },
+    {
+        "sub": "staff-handler",
+        "name": "Hanna Käsittelijä",
+        "email": "hanna.kasittelija@hel.example",
+        "groups": ["portal-handlers"],
+    },
+    {
+        "sub": "staff-decider",
+        "name": "Pekka Päättäjä",
+        "email": "pekka.paattaja@hel.example",
+        "groups": ["portal-deciders"],
+    },
+    {
+        "sub": "staff-payer",
+        "name": "Maija Maksaja",
+        "email": "maija.maksaja@hel.example",
+        "groups": ["portal-payers"],
+    },
+    {
+        "sub": "staff-admin",
+        "name": "Antti Ylläpitäjä",
+        "email": "antti.yllapitaja@hel.example",
+        "groups": ["portal-admins"],
+    },
+)

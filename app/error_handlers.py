@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
+from app.errors import AppError, AppRedirect, NotFound, ServiceUnavailable, ValidationFailed
 from app.forms import localized_errors
 from app.i18n import N_, current_language, gettext
 from app.logs import get_logger, request_id_var
@@ -98,6 +99,9 @@ def response_for_exception(request: Request, exc: Exception) -> Response:
 
 def app_error_handler(request: Request, exc: Exception) -> Response:
     exc = cast(AppError, exc)  # registered for AppError only
+    if isinstance(exc, AppRedirect) and not is_api(request):
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"{exc.location}?next={quote(back, safe='')}", status_code=303)
     if isinstance(exc, ValidationFailed) and is_api(request):
         return JSONResponse({"detail": localized_errors(exc.errors)}, status_code=422)
     if exc.status_code >= 500:

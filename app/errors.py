@@ -23,10 +23,30 @@ class AppError(Exception):
         super().__init__(self.message)
 
 
-class LoginRequired(AppError):
+class AppRedirect(AppError):
+    """Pages answer with a 303 to `location`; the API with this status and code."""
+
+    status_code = 409
+    location = "/"
+
+
+class LoginRequired(AppRedirect):
+    """Pages send the user to log in and back; the API answers 401."""
+
     status_code = 401
     code = "login_required"
     message = N_("Log in to continue.")
+    location = "/login"
+
+
+class StaffLoginRequired(LoginRequired):
+    location = "/admin/login"
+
+
+class OrganisationNotChosen(AppRedirect):
+    code = "organisation_not_chosen"
+    message = N_("Choose the organisation you act for.")
+    location = "/employer/organisations"
 
 
 class PermissionDenied(AppError):

@@ -14,8 +14,13 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 from app import crypto, error_handlers
+from app.admin import views as admin_views
+from app.auth import views as auth_views
+from app.auth.oidc import build_oauth
+from app.companies import ytj
 from app.config import Settings, UnsafeSettingsError, get_settings
 from app.db import make_engine
+from app.employer import views as employer_views
 from app.logs import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.pages import api as pages_api
@@ -71,11 +76,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.templates = build_templates(strict=not settings.is_production)
+    app.state.oauth = build_oauth(settings)
+    app.state.company_register = ytj.from_settings(settings)
 
     error_handlers.install(app)
     app.include_router(system_router)
     app.include_router(pages_api.router)
     app.include_router(pages_views.router)
+    app.include_router(auth_views.router)
+    app.include_router(auth_views.employer_router)
+    app.include_router(employer_views.router)
+    app.include_router(admin_views.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
     # Added innermost first: the request context wraps everything.

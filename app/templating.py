@@ -75,6 +75,11 @@ def _url_for(context: Context, name: str, /, **path_params: Any) -> str:
     return str(request.app.url_path_for(name, **path_params))
 
 
+def _auth_of(request: Request) -> Any:
+    """The logged-in person of this request, when a policy loaded one (else None)."""
+    return getattr(request.state, "auth", None)
+
+
 def build_environment(*, strict: bool) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -99,6 +104,7 @@ def build_environment(*, strict: bool) -> Environment:
         current_language=i18n.current_language,
         csrf_token=csrf_token,
         language_switch_href=_language_switch_href,
+        auth_of=_auth_of,
     )
     return env
 

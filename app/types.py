@@ -30,6 +30,8 @@ def _text(value: Any) -> str:
 def normalize_business_id(value: Any) -> str:
     """Y-tunnus as 1234567-8 (a leading zero may be missing: 123456-7 -> 0123456-7)."""
     text = _text(value)
+    if re.fullmatch(r"\d{6}-\d", text):
+        text = "0" + text  # old ids are often written without their leading zero
     try:
         return str(std_ytunnus.format(std_ytunnus.validate(text)))
     except StdnumError as exc:

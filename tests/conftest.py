@@ -9,23 +9,30 @@ Each test runs inside a transaction that is rolled back (routes may commit: save
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
+import werkzeug.serving
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from oidc_provider_mock import User
+from oidc_provider_mock import app as oidc_provider_app
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.config import Environment, Settings
+from app.demo import DEMO_USERS
 from app.deps import get_session
 from app.main import create_app
+from tests.fakes.ytj import YtjFake
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE = os.environ.get("TEST_DATABASE_URL", "sqlite")
@@ -92,8 +99,43 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+def idp() -> Iterator[str]:
+    """The local test identity provider (oidc-provider-mock) with the demo users, in-process on a
+    free loopback port: the same provider `make run` starts. Returns its issuer URL."""
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+    users = [
+        User(sub=str(u["sub"]), claims={k: v for k, v in u.items() if k != "sub"})
+        for u in DEMO_USERS
+    ]
+    server = werkzeug.serving.make_server(
+        "127.0.0.1", 0, oidc_provider_app(require_nonce=True, user_claims=users), threaded=True
+    )
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def ytj_fake() -> Iterator[YtjFake]:
+    with YtjFake().running() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, idp: str, ytj_fake: YtjFake) -> Settings:
+    return make_settings(
+        database_url,
+        employer_oidc_issuer=idp,
+        staff_oidc_issuer=idp,
+        ytj_base_url=ytj_fake.base_url,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -142,3 +184,25 @@ def csrf(client: TestClient) -> Callable[[], str]:
         return str(response.json()["csrf_token"])
 
     return token
+
+
+def login(
+    client: TestClient, sub: str, *, staff: bool = False, next_path: str | None = None
+) -> httpx.Response:
+    """Log in through the real test provider: start, pick the user on its form, come back.
+    Returns the app's answer to the callback (a 303 to where the user goes next)."""
+    start = client.get(
+        "/admin/login" if staff else "/login",
+        params={"next": next_path} if next_path else None,
+        follow_redirects=False,
+    )
+    assert start.status_code in (302, 303), start.text
+    authorize = start.headers["location"]
+    with httpx.Client() as browser:
+        answer = browser.post(authorize, data={"sub": sub}, follow_redirects=False)
+    assert answer.status_code == 302, answer.text
+    callback = httpx.URL(answer.headers["location"])
+    response: httpx.Response = client.get(
+        f"{callback.path}?{callback.query.decode()}", follow_redirects=False
+    )
+    return response

@@ -19,6 +19,8 @@ SAFE = {
     "encryption_keys": {"k2026": SecretStr(base64.b64encode(b"p" * 32).decode())},
     "encryption_active_key_id": "k2026",
     "blind_index_key": SecretStr("b" * 48),
+    "employer_oidc_client_secret": SecretStr("e" * 40),
+    "staff_oidc_client_secret": SecretStr("s" * 40),
     "debug": False,
 }
 
@@ -46,6 +48,10 @@ def test_safe_production_settings_start() -> None:
         ({"staff_oidc_issuer": "http://localhost:9401/"}, "STAFF_OIDC_ISSUER is a loopback"),
         ({"employer_oidc_issuer": "http://[::1]:9400"}, "EMPLOYER_OIDC_ISSUER is a loopback"),
         ({"debug": True}, "DEBUG is on"),
+        (
+            {"employer_oidc_client_secret": SecretStr("portal-employer-secret")},
+            "EMPLOYER_OIDC_CLIENT_SECRET is the development default",
+        ),
         (
             {
                 "encryption_keys": {
@@ -75,7 +81,7 @@ def test_production_refuses_each_unsafe_value_with_its_reason(
 
 def test_all_reasons_are_listed_at_once() -> None:
     reasons = Settings(_env_file=None, app_env=Environment.production, debug=True).unsafe_reasons()
-    assert len(reasons) == 7
+    assert len(reasons) == 9
     assert all("\n" not in r for r in reasons)
 
 

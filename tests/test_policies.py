@@ -56,4 +56,20 @@ def test_the_public_routes_are_the_expected_ones(app: FastAPI) -> None:
         "/api/v1/ping",
         "/api/v1/csrf",
         "/api/v1/accessibility-feedback",
+        # Login flows: they end in a session only after the provider's answer is verified.
+        "/login",
+        "/auth/callback",
+        "/admin/login",
+        "/admin/auth/callback",
+        "/logout",
+        "/auth/backchannel-logout",
     }
+
+
+def test_employer_and_staff_routes_have_their_audiences(app: FastAPI) -> None:
+    table = policies(app)
+    assert table[("GET", "/employer")] == "employer"
+    assert table[("GET", "/employer/organisations")] == "employer-login"
+    assert table[("GET", "/admin")] == "staff:any"
+    assert table[("GET", "/admin/sessions")] == "staff:admin"
+    assert table[("POST", "/admin/users/{user_id}/end-sessions")] == "staff:admin"

@@ -42,6 +42,7 @@ class TestBusinessId:
 
     def test_normalises_missing_leading_zero(self) -> None:
         assert Model(business_id=" 0201256-6 ").business_id == "0201256-6"
+        assert Model(business_id="201256-6").business_id == "0201256-6"
 
 
 class TestHetu:

@@ -126,7 +126,9 @@ class FakeServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         server.daemon_threads = True
         self._server = server
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         thread.start()
         try:
             yield self

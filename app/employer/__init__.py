@@ -1,0 +1,1 @@
+"""The employer's home across the three programmes; reads the domains' services."""
