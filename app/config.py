@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def identity_provider_origins(self) -> list[str]:
+        """scheme://host[:port] of the identity providers, for the CSP's form-action."""
+        origins = []
+        for issuer in (self.employer_oidc_issuer, self.staff_oidc_issuer):
+            parts = urlsplit(issuer)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin not in origins:
+                origins.append(origin)
+        return origins
+
     def unsafe_reasons(self) -> list[str]:
         """One line per reason why these settings must not run in production (empty when safe)."""
         if not self.is_production:

@@ -20,12 +20,13 @@ from app.auth.oidc import build_oauth
 from app.companies import ytj
 from app.config import Settings, UnsafeSettingsError, get_settings
 from app.db import make_engine
+from app.employer import api as employer_api
 from app.employer import views as employer_views
 from app.logs import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.pages import api as pages_api
 from app.pages import views as pages_views
-from app.security import BodySizeLimitMiddleware, verify_csrf
+from app.security import BodySizeLimitMiddleware, content_security_policy, verify_csrf
 from app.system import router as system_router
 from app.templating import build_templates
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         engine.dispose()
+        app.state.company_register.close()
 
     app = FastAPI(
         title="Helsinki employer e-services",
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_views.router)
     app.include_router(auth_views.employer_router)
     app.include_router(employer_views.router)
+    app.include_router(employer_api.router)
     app.include_router(admin_views.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
@@ -100,7 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=8 * 3600,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware, hsts=not settings.is_development)
+    app.add_middleware(
+        RequestContextMiddleware,
+        hsts=not settings.is_development,
+        csp=content_security_policy(settings.identity_provider_origins),
+    )
     return app
 
 

@@ -42,9 +42,10 @@ def language_for(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, csp: str) -> None:
         self.app = app
         self.hsts = hsts
+        self.headers = security_headers(hsts=hsts, csp=csp)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,7 +66,7 @@ class RequestContextMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 headers = MutableHeaders(scope=message)
-                for name, value in security_headers(hsts=self.hsts):
+                for name, value in self.headers:
                     if name.decode() not in headers:
                         headers.append(name.decode(), value.decode())
                 headers["x-request-id"] = request_id

@@ -29,7 +29,7 @@ done
 
 export EMPLOYER_OIDC_ISSUER="http://$HOST:$IDP_PORT"
 export STAFF_OIDC_ISSUER="http://$HOST:$IDP_PORT"
-export YTJ_BASE_URL="http://$HOST:$YTJ_PORT"
+export YTJ_BASE_URL="http://$HOST:$YTJ_PORT/opendata-ytj-api/v3"
 
 cat <<TXT
 

@@ -13,8 +13,11 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import flask
 import httpx
 import pytest
 import werkzeug.serving
@@ -98,28 +101,44 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@dataclass(frozen=True)
+class IdentityProvider:
+    issuer: str
+    signing_key: Any  # the provider's private RSA key, for forging-or-not logout tokens in tests
+
+
 @pytest.fixture(scope="session")
-def idp() -> Iterator[str]:
+def identity_provider() -> Iterator[IdentityProvider]:
     """The local test identity provider (oidc-provider-mock) with the demo users, in-process on a
-    free loopback port: the same provider `make run` starts. Returns its issuer URL."""
+    free loopback port: the same provider `make run` starts."""
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
     users = [
         User(sub=str(u["sub"]), claims={k: v for k, v in u.items() if k != "sub"})
         for u in DEMO_USERS
     ]
-    server = werkzeug.serving.make_server(
-        "127.0.0.1", 0, oidc_provider_app(require_nonce=True, user_claims=users), threaded=True
-    )
+    provider = oidc_provider_app(require_nonce=True, user_claims=users)
+    with provider.test_request_context():
+        provider.preprocess_request()  # runs the provider's setup, which holds its key storage
+        signing_key = flask.g.oidc_provider_mock_storage.jwk
+    server = werkzeug.serving.make_server("127.0.0.1", 0, provider, threaded=True)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield IdentityProvider(
+            issuer=f"http://127.0.0.1:{server.server_port}", signing_key=signing_key
+        )
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def idp(identity_provider: IdentityProvider) -> str:
+    """The test identity provider's issuer URL."""
+    return identity_provider.issuer
 
 
 @pytest.fixture(scope="session")

@@ -156,13 +156,13 @@ def end(session: Session, *, user_session: UserSession, reason: EndReason) -> No
 
 
 def end_for_provider_logout(
-    session: Session, *, issuer: str, subject: str | None, sid: str | None
+    session: Session, *, issuer: str, kind: UserKind, subject: str | None, sid: str | None
 ) -> int:
     """Back-channel logout: end the sessions of that provider session (sid) or user (sub)."""
     statement = (
         select(UserSession)
         .join(User, col(User.id) == col(UserSession.user_id))
-        .where(User.issuer == issuer, col(UserSession.ended_at).is_(None))
+        .where(User.issuer == issuer, User.kind == kind, col(UserSession.ended_at).is_(None))
     )
     if sid:
         statement = statement.where(UserSession.provider_sid == sid)

@@ -355,20 +355,27 @@ async def backchannel_logout(request: Request, db: SessionDep) -> Response:
     if not isinstance(token, str) or not token:
         return PlainTextResponse("No logout token", status_code=400)
     settings = _settings(request)
-    providers = {
-        settings.employer_oidc_issuer.rstrip("/"): ("employer", settings.employer_oidc_client_id),
-        settings.staff_oidc_issuer.rstrip("/"): ("staff", settings.staff_oidc_client_id),
+    # (issuer, audience) -> which of our clients; one provider may serve both (the test provider).
+    clients = {
+        (
+            settings.employer_oidc_issuer.rstrip("/"),
+            settings.employer_oidc_client_id,
+        ): UserKind.employer,
+        (settings.staff_oidc_issuer.rstrip("/"), settings.staff_oidc_client_id): UserKind.staff,
     }
     try:
         unverified = json.loads(_jwt_payload(token))
-        name, client_id = providers[str(unverified.get("iss", "")).rstrip("/")]
-        jwks = await client(request.app.state.oauth, name).fetch_jwk_set()
+        issuer = str(unverified.get("iss", "")).rstrip("/")
+        audiences = {aud: kind for (iss, aud), kind in clients.items() if iss == issuer}
+        if not audiences:
+            raise ValueError("unknown issuer")
+        jwks = await client(request.app.state.oauth, next(iter(audiences.values()))).fetch_jwk_set()
         claims = jwt.decode(
             token,
             JsonWebKey.import_key_set(jwks),
             claims_options={
                 "iss": {"essential": True, "value": str(unverified["iss"])},
-                "aud": {"essential": True, "value": client_id},
+                "aud": {"essential": True, "values": list(audiences)},
                 "iat": {"essential": True},
             },
         )
@@ -380,15 +387,15 @@ async def backchannel_logout(request: Request, db: SessionDep) -> Response:
             raise ValueError("no sub or sid")
         if abs(int(claims["iat"]) - int(time.time())) > LOGOUT_TOKEN_MAX_AGE:
             raise ValueError("stale logout token")
-    except (*LOGIN_ERRORS, TypeError) as exc:
-        log.warning("backchannel_logout_refused", error=type(exc).__name__)
+        aud = claims["aud"]
+        kind = audiences[aud if isinstance(aud, str) else next(a for a in aud if a in audiences)]
+    except (*LOGIN_ERRORS, TypeError, StopIteration) as exc:
+        log.warning(
+            "backchannel_logout_refused", error=type(exc).__name__, description=str(exc)[:200]
+        )
         return PlainTextResponse("Invalid logout token", status_code=400)
     ended = await run_in_threadpool(
-        _end_backchannel,
-        db,
-        str(unverified["iss"]).rstrip("/"),
-        claims.get("sub"),
-        claims.get("sid"),
+        _end_backchannel, db, issuer, kind, claims.get("sub"), claims.get("sid")
     )
     log.info("backchannel_logout", sessions_ended=ended)
     return PlainTextResponse("OK", headers={"Cache-Control": "no-store"})
@@ -399,8 +406,10 @@ def _jwt_payload(token: str) -> bytes:
     return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
 
 
-def _end_backchannel(db: Session, issuer: str, subject: str | None, sid: str | None) -> int:
-    ended = service.end_for_provider_logout(db, issuer=issuer, subject=subject, sid=sid)
+def _end_backchannel(
+    db: Session, issuer: str, kind: UserKind, subject: str | None, sid: str | None
+) -> int:
+    ended = service.end_for_provider_logout(db, issuer=issuer, kind=kind, subject=subject, sid=sid)
     audit.record(
         db,
         actor=ANONYMOUS,

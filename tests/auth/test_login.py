@@ -131,6 +131,27 @@ class TestEmployerLogin:
         assert stale.get("/employer", follow_redirects=False).status_code == 303
 
 
+class TestApi:
+    def test_anonymous_api_call_gets_401(self, client: TestClient) -> None:
+        answer = client.get("/api/v1/employer/organisation")
+        assert answer.status_code == 401
+        assert answer.json()["detail"]["code"] == "login_required"
+
+    def test_employer_reads_its_organisation(self, client: TestClient) -> None:
+        login(client, "employer-two-orgs")
+        assert (
+            client.get("/api/v1/employer/organisation").json()["detail"]["code"]
+            == "organisation_not_chosen"
+        )
+        token = client.get("/api/v1/csrf").json()["csrf_token"]
+        client.post(
+            "/employer/organisations", data={"business_id": "1234567-1", "csrf_token": token}
+        )
+        body = client.get("/api/v1/employer/organisation").json()
+        assert body["business_id"] == "1234567-1"
+        assert body["is_association"] is True
+
+
 class TestAnonymousAndCrossing:
     def test_anonymous_employer_page_goes_to_login_and_back(self, client: TestClient) -> None:
         answer = client.get("/employer", follow_redirects=False)

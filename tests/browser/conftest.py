@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from app.main import create_app
 from tests.conftest import fresh_database, make_settings, migrate
+from tests.fakes.ytj import YtjFake
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 CHROMIUM_ARGS = [
@@ -46,11 +47,18 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app, on its own migrated database, served by uvicorn on loopback."""
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, idp: str, ytj_fake: YtjFake
+) -> Iterator[str]:
+    """The real app, on its own migrated database, served by uvicorn on loopback, with the test
+    identity provider and the trade-register fake."""
     with fresh_database(tmp_path_factory.mktemp("browser-db"), "browser") as url:
         migrate(url)
-        app = create_app(make_settings(url))
+        app = create_app(
+            make_settings(
+                url, employer_oidc_issuer=idp, staff_oidc_issuer=idp, ytj_base_url=ytj_fake.base_url
+            )
+        )
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(
@@ -101,8 +109,12 @@ class PageWatch:
         self.console_errors: list[str] = []
 
     def on_request(self, request: Any) -> None:
+        # Only what our own pages load counts: navigating to the identity provider is a link,
+        # and the provider's own login page is not ours.
+        if request.is_navigation_request() or not request.frame.url.startswith(self.base_url):
+            return
         url = request.url
-        if not (url.startswith((self.base_url, "data:"))):
+        if not url.startswith((self.base_url, "data:")):
             self.foreign_requests.append(url)
 
     def on_console(self, message: Any) -> None:
@@ -122,6 +134,11 @@ def new_page(browser: Browser, live_server: str) -> Iterator[Callable[..., tuple
         )
         # axe-core is injected by the test harness, not the page: the page's CSP stays as it is.
         context.add_init_script(path=str(AXE))
+        # A closed network: anything off loopback is refused at once instead of timing out.
+        context.route(
+            lambda url: not url.startswith(("http://127.0.0.1", "data:")),
+            lambda route: route.abort(),
+        )
         contexts.append(context)
         page = context.new_page()
         watch = PageWatch(live_server)
