@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
@@ -76,7 +77,7 @@ class Settings(BaseSettings):
     )
     session_idle_minutes: int = 30
     session_absolute_hours: int = 8
-    mandate_source: str = "claims"  # claims | suomifi
+    mandate_source: Literal["claims", "suomifi"] = "claims"
     suomifi_base_url: str = "https://asiointivaltuustarkastus.test.suomi.fi"
     suomifi_client_id: str = ""
     suomifi_api_key: SecretStr = SecretStr("")

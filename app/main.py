@@ -16,6 +16,7 @@ from starlette.types import Scope
 from app import crypto, error_handlers
 from app.admin import views as admin_views
 from app.auth import views as auth_views
+from app.auth.mandates import SuomiFiClient
 from app.auth.oidc import build_oauth
 from app.companies import ytj
 from app.config import Settings, UnsafeSettingsError, get_settings
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
         app.state.company_register.close()
+        if app.state.mandate_client is not None:
+            app.state.mandate_client.close()
 
     app = FastAPI(
         title="Helsinki employer e-services",
@@ -80,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = build_templates(strict=not settings.is_production)
     app.state.oauth = build_oauth(settings)
     app.state.company_register = ytj.from_settings(settings)
+    app.state.mandate_client = (
+        SuomiFiClient.from_settings(settings) if settings.mandate_source == "suomifi" else None
+    )
 
     error_handlers.install(app)
     app.include_router(system_router)

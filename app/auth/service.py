@@ -174,6 +174,15 @@ def end_for_provider_logout(
     return len(rows)
 
 
+def set_organisations(
+    session: Session, *, user_session: UserSession, organisations: Sequence[Mapping[str, Any]]
+) -> None:
+    """The organisations the mandate query gave for this login; the choice is made among these."""
+    user_session.organisations = [dict(o) for o in organisations]
+    session.add(user_session)
+    session.flush()
+
+
 def choose_organisation(
     session: Session, *, user_session: UserSession, business_id: str, name: str
 ) -> None:

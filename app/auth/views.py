@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
@@ -31,8 +31,8 @@ from app.auth.dependencies import (
     session_cookie_name,
     session_policy,
 )
-from app.auth.mandates import ClaimsMandateSource, MandateUnavailable, Organisation
-from app.auth.models import EndReason, UserKind
+from app.auth.mandates import ClaimsMandateSource, MandateUnavailable, Organisation, SuomiFiClient
+from app.auth.models import EndReason, UserKind, UserSession
 from app.auth.oidc import claims_options, client
 from app.companies import service as companies
 from app.config import Settings
@@ -48,6 +48,7 @@ router = APIRouter(dependencies=[Anonymous], include_in_schema=False)
 employer_router = APIRouter(include_in_schema=False)
 
 LOGIN_NEXT = "login_next"
+SUOMIFI_SESSION = "suomifi_session"  # DVV's session id between register and the roles query
 LOGOUT_TOKEN_MAX_AGE = 300  # seconds
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGIN_ERRORS = (OAuthError, AuthlibBaseError, JoseError, httpx.HTTPError, KeyError, ValueError)
@@ -138,10 +139,65 @@ async def staff_login(request: Request, next: str | None = None) -> Response:
     return await _start_login(request, "staff", next, "/admin")
 
 
+def _record_mandate_query(
+    db: Session,
+    *,
+    actor: Actor,
+    user_id: int | None,
+    source: str,
+    organisations: Sequence[Organisation] = (),
+    failure: MandateUnavailable | None = None,
+) -> None:
+    """Every mandate query and its result goes to the audit log (DVV requires it for 5 years)."""
+    detail: dict[str, Any] = {"source": source}
+    if failure is not None:
+        detail |= {
+            "reason": failure.reason,
+            "operation": failure.operation,
+            "request_id": failure.request_id,
+        }
+    else:
+        detail["organisations"] = [
+            {"business_id": o.business_id, "roles": list(o.roles), "complete": o.complete}
+            for o in organisations
+        ]
+    audit.record(
+        db,
+        actor=actor,
+        action="mandate.query",
+        target_type="user",
+        target_id=user_id,
+        outcome=Outcome.failure if failure else Outcome.success,
+        detail=json.dumps(detail),
+    )
+
+
+def _continue_with(
+    request: Request,
+    db: Session,
+    row: UserSession,
+    actor: Actor,
+    organisations: Sequence[Organisation],
+) -> str:
+    """Where an employer goes once their organisations are known: straight on with one, to the
+    choice with several, to the explanation with none."""
+    service.set_organisations(
+        db, user_session=row, organisations=[asdict(o) for o in organisations]
+    )
+    next_path = str(request.session.pop(LOGIN_NEXT, "/employer"))
+    if len(organisations) == 1:
+        _act_for(request, db, row, actor, organisations[0].business_id, organisations[0].name)
+        return next_path
+    if organisations:
+        return f"/employer/organisations?{urlencode({'next': next_path})}"
+    return "/employer/no-organisations"
+
+
 def _complete_employer_login(
     request: Request, db: Session, claims: Mapping[str, Any], id_token: str | None
 ) -> str:
-    """Create the user and a fresh session, query the mandates, maybe choose the organisation.
+    """Create the user and a fresh session, then find the organisations: from the token's claims,
+    or through Suomi.fi e-Authorizations (the browser goes to its selection page next).
     Returns where to go next."""
     settings = _settings(request)
     user = service.upsert_user(
@@ -153,57 +209,69 @@ def _complete_employer_login(
         email=claims.get("email"),
     )
     actor = Actor(kind="employer", user_id=str(user.id), provider=user.issuer)
-    try:
-        organisations: list[Organisation] = ClaimsMandateSource().organisations(claims=claims)
-    except MandateUnavailable as exc:
-        audit.record(
-            db,
-            actor=actor,
-            action="mandate.query",
-            target_type="user",
-            target_id=user.id,
-            outcome=Outcome.failure,
-            detail=json.dumps({"source": "claims", "reason": exc.reason}),
-        )
-        db.commit()
-        raise
-    audit.record(
-        db,
-        actor=actor,
-        action="mandate.query",
-        target_type="user",
-        target_id=user.id,
-        detail=json.dumps(
-            {
-                "source": "claims",
-                "organisations": [
-                    {"business_id": o.business_id, "roles": list(o.roles), "complete": o.complete}
-                    for o in organisations
-                ],
-            }
-        ),
-    )
     row, token = service.start_session(
         db,
         user=user,
         policy=session_policy(settings),
         provider_sid=claims.get("sid"),
         id_token=id_token,
-        organisations=[asdict(o) for o in organisations],
         previous_token=request.cookies.get(session_cookie_name(settings)),
     )
     audit.record(db, actor=actor, action="login.success", target_type="user", target_id=user.id)
-    next_path = str(request.session.pop(LOGIN_NEXT, "/employer"))
-    if len(organisations) == 1:
-        _act_for(request, db, row, actor, organisations[0].business_id, organisations[0].name)
-        destination = next_path
-    elif organisations:
-        destination = f"/employer/organisations?{urlencode({'next': next_path})}"
-    else:
-        destination = "/employer/no-organisations"
-    db.commit()
     request.state.new_session_token = token
+    if settings.mandate_source == "suomifi":
+        destination = _start_suomifi(request, db, row, actor, claims)
+    else:
+        try:
+            organisations = ClaimsMandateSource().organisations(claims=claims)
+        except MandateUnavailable as exc:
+            _record_mandate_query(db, actor=actor, user_id=user.id, source="claims", failure=exc)
+            service.end(db, user_session=row, reason=EndReason.logout)
+            db.commit()
+            raise
+        _record_mandate_query(
+            db, actor=actor, user_id=user.id, source="claims", organisations=organisations
+        )
+        destination = _continue_with(request, db, row, actor, organisations)
+    db.commit()
     return destination
+
+
+def _start_suomifi(
+    request: Request, db: Session, row: UserSession, actor: Actor, claims: Mapping[str, Any]
+) -> str:
+    """Register the person with e-Authorizations (the identity code goes only there, never to our
+    database) and send the browser to DVV's page where they pick the organisation."""
+    mandates: SuomiFiClient = request.app.state.mandate_client
+    hetu = claims.get("national_id_num")
+    try:
+        if not isinstance(hetu, str) or not hetu:
+            raise MandateUnavailable("register", "bad_response")
+        registered = mandates.register(hetu)
+    except (MandateUnavailable, ValueError) as exc:
+        failure = (
+            exc
+            if isinstance(exc, MandateUnavailable)
+            else MandateUnavailable("register", "bad_response")
+        )
+        _record_mandate_query(
+            db, actor=actor, user_id=row.user_id, source="suomifi", failure=failure
+        )
+        service.end(db, user_session=row, reason=EndReason.logout)
+        db.commit()
+        raise failure from exc
+    request.session[SUOMIFI_SESSION] = registered.session_id
+    audit.record(
+        db,
+        actor=actor,
+        action="mandate.register",
+        target_type="user",
+        target_id=row.user_id,
+        detail=json.dumps({"request_id": registered.request_id}),
+    )
+    return mandates.authorize_url(
+        registered.user_id, str(request.url_for("mandate_callback")), current_language()
+    )
 
 
 def _act_for(
@@ -239,7 +307,7 @@ async def employer_callback(request: Request, db: SessionDep) -> Response:
             _complete_employer_login, request, db, claims, id_token
         )
     except MandateUnavailable:
-        return render(request, "auth/login_failed.html", {"retry": "/login"}, status_code=503)
+        return _mandates_unavailable(request)
     response = RedirectResponse(destination, status_code=303)
     _set_session_cookie(request, response, request.state.new_session_token)
     return response
@@ -419,6 +487,55 @@ def _end_backchannel(
     )
     db.commit()
     return ended
+
+
+def _mandates_unavailable(request: Request) -> Response:
+    return render(
+        request,
+        "auth/login_failed.html",
+        {
+            "retry": "/login",
+            "reason": gettext(
+                N_("The Suomi.fi e-Authorizations service did not answer. Try again in a moment.")
+            ),
+        },
+        status_code=503,
+    )
+
+
+@employer_router.get("/auth/mandates/callback", name="mandate_callback")
+def mandate_callback(
+    request: Request,
+    auth: EmployerLoginAuth,
+    db: SessionDep,
+    code: str | None = None,
+    error: str | None = None,
+) -> Response:
+    """Back from DVV's selection page: fetch the chosen organisations and the person's roles."""
+    mandates: SuomiFiClient = request.app.state.mandate_client
+    session_id = request.session.pop(SUOMIFI_SESSION, None)
+    redirect_uri = str(request.url_for("mandate_callback"))
+    try:
+        if error or not code or not session_id:
+            raise MandateUnavailable("authorize", "bad_response")
+        access_token = mandates.exchange_code(code, redirect_uri)
+        roles = mandates.organization_roles(str(session_id), access_token)
+    except MandateUnavailable as exc:
+        _record_mandate_query(
+            db, actor=auth.actor, user_id=auth.user.id, source="suomifi", failure=exc
+        )
+        db.commit()
+        return _mandates_unavailable(request)
+    _record_mandate_query(
+        db,
+        actor=auth.actor,
+        user_id=auth.user.id,
+        source="suomifi",
+        organisations=roles.organisations,
+    )
+    destination = _continue_with(request, db, auth.session, auth.actor, roles.organisations)
+    db.commit()
+    return RedirectResponse(destination, status_code=303)
 
 
 # --- Organisation choice (employer logged in, organisation not necessarily chosen) -------------
