@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth import service as auth_service
-from app.auth.dependencies import StaffAdminAuth, StaffAuth, session_policy
+from app.auth.dependencies import StaffAdminAuth, StaffAuth, require_staff_admin, session_policy
 from app.deps import SessionDep
 from app.templating import render
 
@@ -23,6 +23,16 @@ def admin_sessions(request: Request, auth: StaffAdminAuth, db: SessionDep) -> Re
     """Live sessions of every user, for ending a user's sessions (e.g. a lost laptop)."""
     sessions = auth_service.active_sessions(db, policy=session_policy(request.app.state.settings))
     return render(request, "admin/sessions.html", {"sessions": sessions, "me": auth.user.id})
+
+
+@router.get(
+    "/admin/users/{user_id}/end-sessions",
+    name="admin_end_sessions_confirm",
+    dependencies=[Depends(require_staff_admin)],
+)
+def admin_end_sessions_confirm(request: Request, user_id: int) -> Response:
+    """Ending someone's sessions logs them out at once: ask first."""
+    return render(request, "admin/end_sessions_confirm.html", {"user_id": user_id})
 
 
 @router.post("/admin/users/{user_id}/end-sessions", name="admin_end_sessions")

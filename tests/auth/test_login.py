@@ -317,3 +317,24 @@ class TestForgedAnswers:
 )
 def test_employer_pages_need_an_employer(client: TestClient, path: str) -> None:
     assert client.get(path, follow_redirects=False).headers["location"].startswith("/login?next=")
+
+
+def test_identity_provider_down_is_a_clear_message(settings: object) -> None:
+    from app.main import create_app
+
+    down = create_app(settings.model_copy(update={"employer_oidc_issuer": "http://127.0.0.1:1"}))  # type: ignore[attr-defined]
+    try:
+        answer = TestClient(down).get(
+            "/login", headers={"Accept-Language": "en"}, follow_redirects=False
+        )
+    finally:
+        down.state.engine.dispose()
+    assert answer.status_code == 503
+    assert "The login service is not available right now" in answer.text
+
+
+def test_ending_sessions_asks_first(client: TestClient) -> None:
+    login(client, "staff-admin", staff=True)
+    page = client.get("/admin/users/1/end-sessions", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert "End the user's sessions?" in page.text

@@ -88,6 +88,9 @@ def test_staff_admin_pages_have_no_violations(new_page: NewPage, lang: str) -> N
     page.goto("/admin/sessions")
     expect(page.get_by_role("table")).to_be_visible()
     assert axe_violations(page) == []
+    page.goto("/admin/users/1/end-sessions")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert axe_violations(page) == []
 
 
 def test_failed_login_page_has_no_violations(new_page: NewPage) -> None:
