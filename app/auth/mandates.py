@@ -30,8 +30,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -39,6 +38,7 @@ from pydantic_core import PydanticCustomError
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fi import hetu as std_hetu
 
+from app.http import HttpAdapter
 from app.logs import get_logger
 from app.types import normalize_business_id
 
@@ -218,7 +218,7 @@ class RolesResult:
     request_id: str
 
 
-class SuomiFiClient:
+class SuomiFiClient(HttpAdapter):
     """Suomi.fi e-Authorizations Web API client for organisation roles (YPA).
 
     The flow after a strong login that gave the person's hetu:
@@ -274,20 +274,6 @@ class SuomiFiClient:
             oauth_secret,
             settings.suomifi_timeout_seconds,
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def checksum_header(self, path_and_query: str, timestamp: str) -> str:
         return checksum_header(

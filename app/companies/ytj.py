@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from app.http import HttpAdapter
 from app.logs import get_logger
 from app.types import normalize_business_id
 
@@ -197,7 +197,7 @@ def _to_register_company(company: _Company) -> RegisterCompany:
     )
 
 
-class YtjClient:
+class YtjClient(HttpAdapter):
     """`CompanyRegister` over the YTJ open data API; one connection pool for all lookups.
 
     Close it (or use it as a context manager) to free the pool.
@@ -215,20 +215,6 @@ class YtjClient:
             headers={"Accept": "application/json"},
             follow_redirects=False,
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def fetch(self, business_id: str) -> RegisterCompany | None:
         """The company with this business id, or None if the register does not know it.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -17,24 +17,17 @@ from app.companies.ytj import CompanyRegister, RegisterCompany, YtjClient
 from app.config import Settings
 from app.db import make_engine, utcnow
 from app.security import Actor
+from tests.companies.conftest import UNKNOWN_BUSINESS_ID
 from tests.fakes.ytj import RATE_LIMITED, YtjFake
 
 EMPLOYER = Actor(
     kind="employer", user_id="user-1", provider="https://tunnistus.example", business_id="2956285-9"
 )
-UNKNOWN_BUSINESS_ID = "3100003-8"  # valid check digit, not recorded
 
 
 @pytest.fixture
-def fake() -> Iterator[YtjFake]:
-    with YtjFake().running() as running:
-        yield running
-
-
-@pytest.fixture
-def register(fake: YtjFake) -> Iterator[YtjClient]:
-    with YtjClient(fake.base_url, 2.0) as client:
-        yield client
+def register(ytj: YtjClient) -> YtjClient:
+    return ytj
 
 
 @pytest.fixture

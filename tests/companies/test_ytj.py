@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 
 from app.companies.ytj import RegisterCompany, RegisterUnavailable, YtjClient, from_settings
 from app.demo import DEMO_COMPANIES, DemoCompany
+from tests.companies.conftest import UNKNOWN_BUSINESS_ID
 from tests.conftest import make_settings
 from tests.fakes.ytj import (
     COMPANIES_PATH,
@@ -21,20 +22,6 @@ from tests.fakes.ytj import (
     YtjFake,
     recorded_business_ids,
 )
-
-UNKNOWN_BUSINESS_ID = "3100003-8"  # valid check digit, not recorded
-
-
-@pytest.fixture
-def fake() -> Iterator[YtjFake]:
-    with YtjFake().running() as running:
-        yield running
-
-
-@pytest.fixture
-def ytj(fake: YtjFake) -> Iterator[YtjClient]:
-    with YtjClient(fake.base_url, 2.0) as client:
-        yield client
 
 
 def _record_variant(
