@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import joserfc.errors
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.starlette_client import OAuthError
 from authlib.jose import JsonWebKey, jwt
@@ -51,7 +52,16 @@ LOGIN_NEXT = "login_next"
 SUOMIFI_SESSION = "suomifi_session"  # DVV's session id between register and the roles query
 LOGOUT_TOKEN_MAX_AGE = 300  # seconds
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
-LOGIN_ERRORS = (OAuthError, AuthlibBaseError, JoseError, httpx.HTTPError, KeyError, ValueError)
+# Authlib 1.9 validates ID tokens with joserfc underneath, whose errors are its own.
+LOGIN_ERRORS = (
+    OAuthError,
+    AuthlibBaseError,
+    JoseError,
+    joserfc.errors.JoseError,
+    httpx.HTTPError,
+    KeyError,
+    ValueError,
+)
 
 
 def _settings(request: Request) -> Settings:
