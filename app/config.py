@@ -102,6 +102,14 @@ class Settings(BaseSettings):
         ]
     )
 
+    # Kesäseteli: where copies of vouchers and handler notices go; the population register used.
+    summer_voucher_handler_email: str = "kesaseteli@hel.fi"
+    population_register: Literal["fixture", "vtj"] = "fixture"
+    vtj_base_url: str = ""
+    vtj_username: str = ""
+    vtj_password: SecretStr = SecretStr("")
+    vtj_timeout_seconds: float = 10.0
+
     max_body_bytes: int = 12 * 1024 * 1024  # uploads are limited to 10 MB each, plus form overhead
     log_level: str = "INFO"
     log_json: bool = True
@@ -163,6 +171,8 @@ class Settings(BaseSettings):
                 reasons.append(
                     f"{name} is the development default; set the provider's client secret."
                 )
+        if self.population_register == "fixture":
+            reasons.append("POPULATION_REGISTER is the test fixture; use the VTJ query service.")
         if self.blind_index_key.get_secret_value() == DEFAULT_BLIND_INDEX_KEY:
             reasons.append("BLIND_INDEX_KEY is the development default; set a random key.")
         return reasons

@@ -48,6 +48,10 @@ MESSAGES: dict[str, str] = {
     "dict_type": N_("The request body must be a JSON object."),
     "extra_forbidden": N_("This field is not allowed."),
     "reply_needs_email": N_("Enter your e-mail address so that we can reply."),
+    "dates_order": N_("Enter a closing date that is on or after the opening date."),
+    "school_missing": N_(
+        "Choose your school, or tick that it is not on the list and type its name."
+    ),
 }
 FALLBACK_MESSAGE = N_("Check this value.")
 

@@ -14,6 +14,7 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 from app import crypto, error_handlers
+from app.admin import summer_voucher as admin_summer_voucher
 from app.admin import views as admin_views
 from app.auth import views as auth_views
 from app.auth.mandates import SuomiFiClient
@@ -28,6 +29,8 @@ from app.middleware import RequestContextMiddleware
 from app.pages import api as pages_api
 from app.pages import views as pages_views
 from app.security import BodySizeLimitMiddleware, content_security_policy, verify_csrf
+from app.summer_voucher import population
+from app.summer_voucher import views as summer_voucher_views
 from app.system import router as system_router
 from app.templating import build_templates
 
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = build_templates(strict=not settings.is_production)
     app.state.oauth = build_oauth(settings)
     app.state.company_register = ytj.from_settings(settings)
+    app.state.population_register = population.from_settings(settings)
     app.state.mandate_client = (
         SuomiFiClient.from_settings(settings) if settings.mandate_source == "suomifi" else None
     )
@@ -96,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(employer_views.router)
     app.include_router(employer_api.router)
     app.include_router(admin_views.router)
+    app.include_router(admin_summer_voucher.router)
+    app.include_router(summer_voucher_views.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
     # Added innermost first: the request context wraps everything.

@@ -61,6 +61,16 @@ def _number(value: Decimal | int | float | None) -> str:
     return format_decimal(value, locale=i18n.format_locale())
 
 
+def format_euros(value: Decimal | int | None) -> str:
+    """Money in the current language's Finnish conventions: 1 234,50 €."""
+    return _euros(value)
+
+
+def format_day(value: date | None) -> str:
+    """A date as 24.11.2026 (all three languages of the service use it)."""
+    return _date(value)
+
+
 def _language_switch_href(request: Request, lang: str) -> str:
     target = request.url.path
     if request.url.query:

@@ -21,6 +21,7 @@ SAFE = {
     "blind_index_key": SecretStr("b" * 48),
     "employer_oidc_client_secret": SecretStr("e" * 40),
     "staff_oidc_client_secret": SecretStr("s" * 40),
+    "population_register": "vtj",
     "debug": False,
 }
 
@@ -81,7 +82,7 @@ def test_production_refuses_each_unsafe_value_with_its_reason(
 
 def test_all_reasons_are_listed_at_once() -> None:
     reasons = Settings(_env_file=None, app_env=Environment.production, debug=True).unsafe_reasons()
-    assert len(reasons) == 9
+    assert len(reasons) == 10
     assert all("\n" not in r for r in reasons)
 
 

@@ -63,6 +63,11 @@ def test_the_public_routes_are_the_expected_ones(app: FastAPI) -> None:
         "/admin/auth/callback",
         "/logout",
         "/auth/backchannel-logout",
+        # Kesäseteli for young people: no login.
+        "/summer-voucher",
+        "/summer-voucher/apply",
+        "/summer-voucher/thanks",
+        "/summer-voucher/activate/{token}",
     }
 
 

@@ -33,7 +33,7 @@ def error_type(**data: object) -> str:
 
 class TestBusinessId:
     @settings(max_examples=300)
-    @given(st.from_regex(r"\A\d{7}-\d\Z"))
+    @given(st.from_regex(r"\A[0-9]{7}-[0-9]\Z"))
     def test_agrees_with_stdnum(self, value: str) -> None:
         if std_ytunnus.is_valid(value):
             assert Model(business_id=value).business_id == value

@@ -1,0 +1,119 @@
+"""Back office for Kesäseteli: yearly configuration and the school list (staff admins)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.auth.dependencies import StaffAdminAuth, require_staff_admin
+from app.db import utcnow
+from app.deps import SessionDep
+from app.errors import NotFound
+from app.forms import parse_form
+from app.summer_voucher import service
+from app.summer_voucher.models import TargetGroup
+from app.summer_voucher.schemas import SchoolImportIn, YearConfigurationIn, target_group_names
+from app.summer_voucher.service import HELSINKI
+from app.templating import render
+
+router = APIRouter(
+    prefix="/admin/summer-voucher",
+    dependencies=[Depends(require_staff_admin)],
+    include_in_schema=False,
+)
+
+
+def _config_page(
+    request: Request,
+    values: dict[str, object],
+    errors: dict[str, str],
+    configs: Sequence[object],
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "admin/summer_voucher/configuration.html",
+        {
+            "values": values,
+            "errors": errors,
+            "configs": configs,
+            "target_groups": list(TargetGroup),
+            "target_group_names": target_group_names(),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/configuration", name="sv_configuration")
+def configuration(request: Request, db: SessionDep, year: int | None = None) -> Response:
+    """The years' configurations, and a form for one year (prefilled from the rules in force)."""
+    chosen = year or utcnow().astimezone(HELSINKI).year
+    existing = service.configuration_for(db, year=chosen)
+    if existing is not None:
+        values: dict[str, object] = {
+            "year": existing.year,
+            "voucher_value": f"{existing.voucher_value}",
+            "min_work_hours": existing.min_work_hours,
+            "min_work_compensation": f"{existing.min_work_compensation}",
+            "target_groups": existing.target_groups,
+            "opens_on": existing.opens_on.isoformat(),
+            "closes_on": existing.closes_on.isoformat(),
+        }
+    else:
+        values = service.default_configuration(year=chosen)
+    return _config_page(request, values, {}, service.configurations(db))
+
+
+@router.post("/configuration", name="sv_configuration_save")
+async def configuration_save(request: Request, auth: StaffAdminAuth, db: SessionDep) -> Response:
+    result = parse_form(YearConfigurationIn, await request.form())
+    if result.data is None:
+        return _config_page(
+            request, result.values, result.errors, service.configurations(db), status=422
+        )
+    service.save_configuration(db, data=result.data, actor=auth.actor)
+    db.commit()
+    return RedirectResponse(
+        f"{request.url_for('sv_configuration').path}?year={result.data.year}", status_code=303
+    )
+
+
+@router.get("/schools", name="sv_schools")
+def schools(request: Request, db: SessionDep, added: int | None = None) -> Response:
+    return render(
+        request,
+        "admin/summer_voucher/schools.html",
+        {"schools": service.schools(db), "values": {}, "errors": {}, "added": added},
+    )
+
+
+@router.post("/schools", name="sv_schools_import")
+async def schools_import(request: Request, auth: StaffAdminAuth, db: SessionDep) -> Response:
+    result = parse_form(SchoolImportIn, await request.form())
+    if result.data is None:
+        return render(
+            request,
+            "admin/summer_voucher/schools.html",
+            {
+                "schools": service.schools(db),
+                "values": result.values,
+                "errors": result.errors,
+                "added": None,
+            },
+            status_code=422,
+        )
+    added = service.import_schools(db, data=result.data, actor=auth.actor)
+    db.commit()
+    return RedirectResponse(f"{request.url_for('sv_schools').path}?added={added}", status_code=303)
+
+
+@router.post("/schools/{school_id}/delete", name="sv_school_delete")
+def school_delete(
+    request: Request, school_id: int, auth: StaffAdminAuth, db: SessionDep
+) -> Response:
+    if not service.delete_school(db, school_id=school_id, actor=auth.actor):
+        raise NotFound()
+    db.commit()
+    return RedirectResponse(request.url_for("sv_schools").path, status_code=303)

@@ -1,0 +1,105 @@
+"""Input and output schemas of Kesäseteli, shared by the pages and the JSON API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from app.i18n import N_, gettext
+from app.summer_voucher.models import TargetGroup
+from app.types import Email, Euros, Hetu, Phone, Postcode
+
+
+class YearConfigurationIn(BaseModel):
+    """A year's configuration as staff admins set it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    year: int = Field(ge=2020, le=2100)
+    voucher_value: Euros
+    min_work_hours: int = Field(ge=1, le=2000)
+    min_work_compensation: Euros
+    target_groups: Annotated[list[TargetGroup], Field(min_length=1)]
+    opens_on: date
+    closes_on: date
+
+    @model_validator(mode="after")
+    def dates_in_order(self) -> YearConfigurationIn:
+        if self.closes_on < self.opens_on:
+            raise PydanticCustomError(
+                "dates_order", "The closing date is before the opening date", {"field": "closes_on"}
+            )
+        return self
+
+
+class SchoolImportIn(BaseModel):
+    """Bulk import: one school name per line; existing names are skipped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    names: str = Field(min_length=1, max_length=100_000)
+
+    def lines(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for line in self.names.splitlines():
+            name = " ".join(line.split())
+            if name and len(name) <= 256:
+                seen.setdefault(name, None)
+        return list(seen)
+
+
+TARGET_GROUP_NAMES: dict[TargetGroup, str] = {
+    TargetGroup.hki_15: N_("8th grader (age 15)"),
+    TargetGroup.primary: N_("9th grader (age 16)"),
+    TargetGroup.secondary: N_("First-year upper secondary student (age 17)"),
+    TargetGroup.hki_18: N_("Second-year upper secondary student (age 18)"),
+}
+
+
+def target_group_names() -> dict[str, str]:
+    """The target groups' names in the current language, by identifier."""
+    return {group.value: gettext(name) for group, name in TARGET_GROUP_NAMES.items()}
+
+
+class YouthApplicationIn(BaseModel):
+    """The youth's application, as on the Kela card; one form, no login."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    first_name: str = Field(min_length=1, max_length=128)
+    last_name: str = Field(min_length=1, max_length=128)
+    hetu: Hetu
+    postcode: Postcode
+    school: str | None = Field(default=None, max_length=256)
+    is_unlisted_school: bool = False
+    unlisted_school: str | None = Field(default=None, max_length=256, validate_default=True)
+    target_group: TargetGroup
+    phone: Phone
+    email: Email
+    terms_accepted: bool = Field(default=False, validate_default=True)
+    # "Send anyway": the youth insists although the register disagrees; a handler decides.
+    send_anyway: bool = False
+
+    @field_validator("unlisted_school")
+    @classmethod
+    def school_given(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("is_unlisted_school"):
+            if not value:
+                raise PydanticCustomError("missing", "Field required")
+        elif not info.data.get("school"):
+            raise PydanticCustomError("school_missing", "Choose a school", {"field": "school"})
+        return value
+
+    @field_validator("terms_accepted")
+    @classmethod
+    def must_accept(cls, value: bool) -> bool:
+        if not value:
+            raise PydanticCustomError("must_be_true", "Accept the terms")
+        return value
+
+    @property
+    def school_name(self) -> str:
+        return (self.unlisted_school if self.is_unlisted_school else self.school) or ""

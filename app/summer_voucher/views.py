@@ -1,0 +1,153 @@
+"""Kesäseteli pages for young people (no login): start, application, activation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.db import utcnow
+from app.deps import SessionDep, SettingsDep
+from app.errors import AppError
+from app.forms import parse_form
+from app.i18n import current_language, gettext
+from app.security import Anonymous
+from app.summer_voucher import service
+from app.summer_voucher.errors import PleaseRecheck
+from app.summer_voucher.schemas import YouthApplicationIn, target_group_names
+from app.templating import render
+
+router = APIRouter(prefix="/summer-voucher", dependencies=[Anonymous], include_in_schema=False)
+
+LABEL_IDS = (
+    "first_name",
+    "last_name",
+    "hetu",
+    "postcode",
+    "school",
+    "unlisted_school",
+    "target_group",
+    "phone",
+    "email",
+    "terms_accepted",
+)
+
+
+@router.get("", name="sv_start")
+def start(request: Request, db: SessionDep) -> Response:
+    """Who can get a voucher this year and what it is worth, or that applying is not open."""
+    today = utcnow().astimezone(service.HELSINKI).date()
+    config = service.open_configuration(db, today=today)
+    terms = service.voucher_terms(db, year=today.year) if config else None
+    return render(
+        request,
+        "summer_voucher/start.html",
+        {"config": config, "terms": terms, "target_group_names": target_group_names()},
+    )
+
+
+def _form(
+    request: Request,
+    db: SessionDep,
+    values: dict[str, object],
+    errors: dict[str, str],
+    *,
+    status: int = 200,
+    recheck: bool = False,
+) -> Response:
+    today = utcnow().astimezone(service.HELSINKI).date()
+    config = service.open_configuration(db, today=today)
+    if config is None:
+        return render(
+            request, "summer_voucher/not_open.html", status_code=409 if status != 200 else 200
+        )
+    names = target_group_names()
+    return render(
+        request,
+        "summer_voucher/apply.html",
+        {
+            "values": values,
+            "errors": errors,
+            "recheck": recheck,
+            "schools": [s.name for s in service.schools(db)],
+            "target_groups": [(g, names[g]) for g in config.target_groups],
+        },
+        status_code=status,
+    )
+
+
+@router.get("/apply", name="sv_apply")
+def apply_form(request: Request, db: SessionDep) -> Response:
+    return _form(request, db, {}, {})
+
+
+@router.post("/apply", name="sv_apply_send")
+async def apply_send(request: Request, db: SessionDep) -> Response:
+    form = await request.form()
+    result = parse_form(YouthApplicationIn, form)
+    if result.data is None:
+        return _form(request, db, result.values, result.errors, status=422)
+    now = utcnow()
+    config = service.open_configuration(db, today=now.astimezone(service.HELSINKI).date())
+    if config is None:
+        return render(request, "summer_voucher/not_open.html", status_code=409)
+    try:
+        submitted = service.apply(
+            db,
+            data=result.data,
+            config=config,
+            register=request.app.state.population_register,
+            language=current_language(),
+            now=now,
+        )
+    except PleaseRecheck as exc:
+        db.rollback()
+        return _form(
+            request,
+            db,
+            result.values,
+            {"last_name": gettext(exc.message)},
+            status=422,
+            recheck=True,
+        )
+    except AppError as exc:
+        db.rollback()
+        if exc.status_code >= 500:
+            raise
+        return render(
+            request,
+            "summer_voucher/refused.html",
+            {"code": exc.code, "message": gettext(exc.message)},
+            status_code=exc.status_code,
+        )
+    link = str(request.url_for("sv_activate", token=submitted.activation_token))
+    service.queue_activation_email(db, application=submitted.application, link=link)
+    db.commit()
+    return RedirectResponse(request.url_for("sv_thanks").path, status_code=303)
+
+
+@router.get("/thanks", name="sv_thanks")
+def thanks(request: Request) -> Response:
+    return render(request, "summer_voucher/thanks.html", {"hours": 12})
+
+
+@router.get("/activate/{token}", name="sv_activate")
+def activate_confirm(request: Request, token: str) -> Response:
+    """A button, not an action: mail scanners that open links must not activate applications."""
+    return render(request, "summer_voucher/activate.html", {"token": token})
+
+
+@router.post("/activate/{token}", name="sv_activate_send")
+def activate(request: Request, token: str, db: SessionDep, settings: SettingsDep) -> Response:
+    now = utcnow()
+    config = service.configuration_for(db, year=now.astimezone(service.HELSINKI).year)
+    result = service.activate(
+        db, token=token, now=now, config=config, handler_email=settings.summer_voucher_handler_email
+    )
+    db.commit()
+    status = 404 if result.outcome == service.ActivationOutcome.invalid else 200
+    return render(
+        request,
+        "summer_voucher/activated.html",
+        {"outcome": result.outcome.value},
+        status_code=status,
+    )
