@@ -41,6 +41,7 @@ def test_extraction_finds_the_strings() -> None:
 def test_catalog_is_complete(lang: str) -> None:
     with (ROOT / "locale" / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         catalog = read_po(fh, locale=lang)
+
     def translated(message_id: str) -> bool:
         entry = catalog.get(message_id)
         if entry is None:

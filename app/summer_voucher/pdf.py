@@ -15,6 +15,8 @@ def voucher_pdf(context: dict[str, Any], *, language: str) -> bytes:
     from weasyprint import HTML  # imported on first use: it loads Pango, which takes a moment
 
     with i18n.language(language):
-        html = _env.get_template("summer_voucher/voucher_pdf.html").render(lang=language, **context)
+        html = _env.get_template("summer_voucher/voucher_pdf.html").render(
+            {**context, "lang": language}
+        )
     pdf: bytes = HTML(string=html).write_pdf()
     return pdf

@@ -450,7 +450,12 @@ def queue_activation_email(session: Session, *, application: YouthApplication, l
     )
     subject, text, html = render_email(
         "summer_voucher_activation",
-        {"first_name": application.first_name, "link": link, "hours": hours},
+        {
+            "first_name": application.first_name,
+            "link": link,
+            "hours": hours,
+            "lang": application.language,
+        },
         language=application.language,
     )
     queue_email(
@@ -479,6 +484,7 @@ def queue_voucher_email(
             "work_start": format_day(terms["work_start"]),
             "work_end": format_day(terms["work_end"]),
             "deadline": format_day(terms["deadline"]),
+            "lang": application.language,
         }
     subject, text, html = render_email(
         "summer_voucher_voucher", shown, language=application.language

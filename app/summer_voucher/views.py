@@ -99,8 +99,8 @@ async def apply_send(request: Request, db: SessionDep) -> Response:
             language=current_language(),
             now=now,
         )
+    # A refusal stores nothing: the session is closed without a commit.
     except PleaseRecheck as exc:
-        db.rollback()
         return _form(
             request,
             db,
@@ -110,7 +110,6 @@ async def apply_send(request: Request, db: SessionDep) -> Response:
             recheck=True,
         )
     except AppError as exc:
-        db.rollback()
         if exc.status_code >= 500:
             raise
         return render(

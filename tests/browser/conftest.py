@@ -40,6 +40,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+LIVE_DATABASE_URL = ""  # the live server's database, for tests that prepare data in it
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -54,6 +57,8 @@ def live_server(
     identity provider and the trade-register fake."""
     with fresh_database(tmp_path_factory.mktemp("browser-db"), "browser") as url:
         migrate(url)
+        global LIVE_DATABASE_URL
+        LIVE_DATABASE_URL = url
         app = create_app(
             make_settings(
                 url, employer_oidc_issuer=idp, staff_oidc_issuer=idp, ytj_base_url=ytj_fake.base_url

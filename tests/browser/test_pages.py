@@ -121,3 +121,58 @@ def test_narrow_phone_screen_needs_no_horizontal_scrolling(new_page: NewPage, pa
     page, _watch = new_page(width=320, height=640)
     page.goto(path)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+@pytest.fixture
+def summer_voucher_year(live_server: str) -> None:
+    """An open application year in the live server's database (configured through the service)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from sqlmodel import Session
+
+    import tests.browser.conftest as browser_conftest
+    from app.db import make_engine, utcnow
+    from app.security import SYSTEM
+    from app.summer_voucher import service
+    from app.summer_voucher.models import TargetGroup
+    from app.summer_voucher.schemas import YearConfigurationIn
+
+    engine = make_engine(browser_conftest.LIVE_DATABASE_URL)
+    year = utcnow().astimezone(service.HELSINKI).year
+    with Session(engine) as session:
+        service.save_configuration(
+            session,
+            data=YearConfigurationIn(
+                year=year,
+                voucher_value=Decimal("350"),
+                min_work_hours=60,
+                min_work_compensation=Decimal("500"),
+                target_groups=[TargetGroup.primary, TargetGroup.secondary],
+                opens_on=date(year, 1, 1),
+                closes_on=date(year, 12, 31),
+            ),
+            actor=SYSTEM,
+        )
+        session.commit()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_youth_pages_have_no_violations(
+    new_page: NewPage, lang: str, summer_voucher_year: None
+) -> None:
+    page, watch = new_page(locale=LOCALES[lang])
+    for path in (
+        "/summer-voucher",
+        "/summer-voucher/apply",
+        "/summer-voucher/thanks",
+        "/summer-voucher/activate/x",
+    ):
+        page.goto(path)
+        assert axe_violations(page) == [], path
+    page.goto("/summer-voucher/apply")
+    page.locator("button[type=submit]").click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    assert axe_violations(page) == []
+    assert watch.foreign_requests == []
