@@ -31,6 +31,15 @@ def cmd_load_demo_data() -> int:
     return 0
 
 
+def cmd_send_mail() -> int:
+    """Send the e-mail waiting in the outbox (cron or a Kubernetes CronJob runs this)."""
+    from app.notifications.worker import run_outbox_once
+
+    result = run_outbox_once()
+    print(f"Outbox: {result.sent} sent, {result.retried} to retry, {result.failed} failed.")
+    return 0
+
+
 def cmd_test_idp(host: str, port: int) -> int:
     """The local test identity provider (oidc-provider-mock) with the demo users. Development only:
     the package is a dev dependency, and production refuses a loopback issuer."""
@@ -60,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("load-demo-data", help="insert the demo rows that are missing (idempotent)")
+    sub.add_parser("send-mail", help="send the e-mail waiting in the outbox")
     idp = sub.add_parser(
         "test-idp", help="run the local test identity provider with the demo users"
     )
@@ -68,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "load-demo-data":
         return cmd_load_demo_data()
+    if args.command == "send-mail":
+        return cmd_send_mail()
     if args.command == "test-idp":
         return cmd_test_idp(args.host, args.port)
     parser.error(f"unknown command {args.command}")

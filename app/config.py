@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     vtj_password: SecretStr = SecretStr("")
     vtj_timeout_seconds: float = 10.0
 
+    # Send queued e-mail from the web process (development); production drains with `send-mail`.
+    outbox_worker: bool = False
+
     max_body_bytes: int = 12 * 1024 * 1024  # uploads are limited to 10 MB each, plus form overhead
     log_level: str = "INFO"
     log_json: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,9 @@ from app.employer import api as employer_api
 from app.employer import views as employer_views
 from app.logs import configure_logging
 from app.middleware import RequestContextMiddleware
+from app.notifications.config import MailSettings
+from app.notifications.sender import make_sender
+from app.notifications.worker import outbox_worker
 from app.pages import api as pages_api
 from app.pages import views as pages_views
 from app.security import BodySizeLimitMiddleware, content_security_policy, verify_csrf
@@ -65,7 +69,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = None
+        if settings.outbox_worker:
+            # Sends queued e-mail from this process (make run); production runs it as its own job.
+            worker = asyncio.create_task(
+                outbox_worker(engine, make_sender(MailSettings()), stop=stop)
+            )
         yield
+        stop.set()
+        if worker is not None:
+            await worker
         engine.dispose()
         app.state.company_register.close()
         if app.state.mandate_client is not None:

@@ -29,6 +29,7 @@ done
 
 export EMPLOYER_OIDC_ISSUER="http://$HOST:$IDP_PORT"
 export STAFF_OIDC_ISSUER="http://$HOST:$IDP_PORT"
+export OUTBOX_WORKER=true MAIL_BACKEND=file MAIL_DIR=var/mail  # e-mail lands as .eml files in var/mail
 export YTJ_BASE_URL="http://$HOST:$YTJ_PORT/opendata-ytj-api/v3"
 
 cat <<TXT

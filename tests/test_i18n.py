@@ -16,8 +16,12 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def extracted_messages() -> set[str]:
-    method_map = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
-    options = {"templates/**.html": {"trimmed": "true"}}
+    method_map = [
+        ("app/**.py", "python"),
+        ("templates/**.html", "jinja2"),
+        ("templates/**.txt", "jinja2"),
+    ]
+    options = {"templates/**.html": {"trimmed": "true"}, "templates/**.txt": {"trimmed": "true"}}
     keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
     found: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(

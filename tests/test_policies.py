@@ -68,6 +68,7 @@ def test_the_public_routes_are_the_expected_ones(app: FastAPI) -> None:
         "/summer-voucher/apply",
         "/summer-voucher/thanks",
         "/summer-voucher/activate/{token}",
+        "/summer-voucher/additional-info/{token}",
     }
 
 

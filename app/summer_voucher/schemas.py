@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -103,3 +104,39 @@ class YouthApplicationIn(BaseModel):
     @property
     def school_name(self) -> str:
         return (self.unlisted_school if self.is_unlisted_school else self.school) or ""
+
+
+class AdditionalInfoReason(StrEnum):
+    """The fixed reasons a youth can give (identifiers kept from the city's current service)."""
+
+    unlisted_school = "unlisted_school"
+    student_in_helsinki_but_not_resident = "student_in_helsinki_but_not_resident"
+    moving_to_helsinki = "moving_to_helsinki"
+    underage_or_overage = "underage_or_overage"
+    personal_info_differs_from_vtj = "personal_info_differs_from_vtj"
+    other = "other"
+
+
+ADDITIONAL_INFO_REASON_NAMES: dict[AdditionalInfoReason, str] = {
+    AdditionalInfoReason.unlisted_school: N_("My school is not on the list"),
+    AdditionalInfoReason.student_in_helsinki_but_not_resident: N_(
+        "I study in Helsinki but do not live here"
+    ),
+    AdditionalInfoReason.moving_to_helsinki: N_("I am moving to Helsinki before 1 June"),
+    AdditionalInfoReason.underage_or_overage: N_("I am younger or older than the target group"),
+    AdditionalInfoReason.personal_info_differs_from_vtj: N_(
+        "My information differs from the population register"
+    ),
+    AdditionalInfoReason.other: N_("Other reason"),
+}
+
+
+def additional_info_reason_names() -> list[tuple[str, str]]:
+    return [(reason.value, gettext(name)) for reason, name in ADDITIONAL_INFO_REASON_NAMES.items()]
+
+
+class AdditionalInfoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reasons: Annotated[list[AdditionalInfoReason], Field(min_length=1)]
+    description: str = Field(min_length=1, max_length=4096)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -47,7 +48,12 @@ from app.summer_voucher.population import (
     is_helsinki_resident,
     last_name_matches,
 )
-from app.summer_voucher.schemas import SchoolImportIn, YearConfigurationIn, YouthApplicationIn
+from app.summer_voucher.schemas import (
+    AdditionalInfoIn,
+    SchoolImportIn,
+    YearConfigurationIn,
+    YouthApplicationIn,
+)
 from app.templating import format_day, format_euros
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -510,3 +516,49 @@ def queue_voucher_email(
     voucher.sent_at = utcnow()
     session.add(voucher)
     session.flush()
+
+
+def provide_additional_info(
+    session: Session,
+    *,
+    token: str,
+    data: AdditionalInfoIn,
+    now: datetime,
+    handler_email: str | None,
+    link_for: Callable[[int], str],
+) -> YouthApplication | None:
+    """The youth's reasons and description, once; the handlers' mailbox is told (K19).
+    Returns None when the link does not lead to an application waiting for this information."""
+    application = find_by_token(session, token=token)
+    if application is None or application.status != YouthStatus.additional_information_requested:
+        return None
+    application.additional_info_reasons = [r.value for r in data.reasons]
+    application.additional_info_description = data.description
+    application.additional_info_provided_at = now
+    application.status = YouthStatus.additional_information_provided
+    session.add(application)
+    session.flush()
+    audit.record(
+        session,
+        actor=ANONYMOUS,
+        action="youth_application.additional_info",
+        target_type="youth_application",
+        target_id=application.id,
+        fields=["additional_info_reasons", "additional_info_description"],
+    )
+    if handler_email:
+        subject, text, html = render_email(
+            "summer_voucher_processing",
+            {"link": link_for(application.id or 0), "lang": "fi"},
+            language="fi",
+        )
+        queue_email(
+            session,
+            to=handler_email,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            kind="summer_voucher.processing",
+            language="fi",
+        )
+    return application

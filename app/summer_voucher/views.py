@@ -13,7 +13,12 @@ from app.i18n import current_language, gettext
 from app.security import Anonymous
 from app.summer_voucher import service
 from app.summer_voucher.errors import PleaseRecheck
-from app.summer_voucher.schemas import YouthApplicationIn, target_group_names
+from app.summer_voucher.schemas import (
+    AdditionalInfoIn,
+    YouthApplicationIn,
+    additional_info_reason_names,
+    target_group_names,
+)
 from app.templating import render
 
 router = APIRouter(prefix="/summer-voucher", dependencies=[Anonymous], include_in_schema=False)
@@ -144,9 +149,57 @@ def activate(request: Request, token: str, db: SessionDep, settings: SettingsDep
     )
     db.commit()
     status = 404 if result.outcome == service.ActivationOutcome.invalid else 200
+    return _outcome(request, result.outcome.value, token, status=status)
+
+
+def _outcome(
+    request: Request,
+    outcome: str,
+    token: str,
+    *,
+    values: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     return render(
         request,
         "summer_voucher/activated.html",
-        {"outcome": result.outcome.value},
+        {
+            "outcome": outcome,
+            "token": token,
+            "values": values or {},
+            "errors": errors or {},
+            "reasons": additional_info_reason_names(),
+        },
         status_code=status,
     )
+
+
+@router.post("/additional-info/{token}", name="sv_additional_info")
+async def additional_info(
+    request: Request, token: str, db: SessionDep, settings: SettingsDep
+) -> Response:
+    """The youth's reasons for manual handling, once (K19)."""
+    result = parse_form(AdditionalInfoIn, await request.form())
+    if result.data is None:
+        return _outcome(
+            request,
+            "additional_info",
+            token,
+            values=result.values,
+            errors=result.errors,
+            status=422,
+        )
+    base = str(request.base_url).rstrip("/")
+    application = service.provide_additional_info(
+        db,
+        token=token,
+        data=result.data,
+        now=utcnow(),
+        handler_email=settings.summer_voucher_handler_email,
+        link_for=lambda application_id: f"{base}/admin/summer-voucher/youth/{application_id}",
+    )
+    if application is None:
+        return _outcome(request, "already", token, status=409)
+    db.commit()
+    return _outcome(request, "info_received", token)

@@ -356,3 +356,40 @@ def test_fifty_parallel_submissions_leave_one(database_url: str, settings: objec
 
             conn.execute(text("DELETE FROM youth_application WHERE year = :year"), {"year": year})
         engine.dispose()
+
+
+def test_additional_information_is_sent_once_and_the_handlers_are_told(
+    client: TestClient, db: Session, open_year: YearConfiguration
+) -> None:
+    client.post("/summer-voucher/apply", data=form(client, last_name="Virtane", send_anyway="true"))
+    path = activation_path(outbox(db, "summer_voucher.activation")[0])
+    token = client.get("/api/v1/csrf").json()["csrf_token"]
+    page = client.post(path, data={"csrf_token": token}, headers={"Accept-Language": "en"})
+    assert "Why should your application be handled by a person?" in page.text
+    info_path = path.replace("/activate/", "/additional-info/")
+    empty = client.post(
+        info_path, data={"csrf_token": token, "description": ""}, headers={"Accept-Language": "en"}
+    )
+    assert empty.status_code == 422
+    assert "Choose at least 1 items." in empty.text or 'id="f-reasons-error"' in empty.text
+    sent = client.post(
+        info_path,
+        data={
+            "csrf_token": token,
+            "reasons": ["personal_info_differs_from_vtj", "other"],
+            "description": "Sukunimeni on Kela-kortissa eri muodossa.",
+        },
+        headers={"Accept-Language": "en"},
+    )
+    assert sent.status_code == 200
+    assert "Thank you, we received the information" in sent.text
+    application = db.exec(select(YouthApplication)).one()
+    assert application.status == "additional_information_provided"
+    assert application.additional_info_reasons == ["personal_info_differs_from_vtj", "other"]
+    (notice,) = outbox(db, "summer_voucher.processing")
+    assert notice.to_address == "kesaseteli@hel.fi"
+    assert f"/admin/summer-voucher/youth/{application.id}" in notice.body_text
+    again = client.post(
+        info_path, data={"csrf_token": token, "reasons": ["other"], "description": "Uudestaan"}
+    )
+    assert again.status_code == 409
