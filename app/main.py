@@ -33,6 +33,7 @@ from app.notifications.worker import outbox_worker
 from app.pages import api as pages_api
 from app.pages import views as pages_views
 from app.security import BodySizeLimitMiddleware, content_security_policy, verify_csrf
+from app.summer_voucher import api as summer_voucher_api
 from app.summer_voucher import population
 from app.summer_voucher import views as summer_voucher_views
 from app.system import router as system_router
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_views.router)
     app.include_router(admin_summer_voucher.router)
     app.include_router(summer_voucher_views.router)
+    app.include_router(summer_voucher_api.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
     # Added innermost first: the request context wraps everything.

@@ -69,6 +69,8 @@ def test_the_public_routes_are_the_expected_ones(app: FastAPI) -> None:
         "/summer-voucher/thanks",
         "/summer-voucher/activate/{token}",
         "/summer-voucher/additional-info/{token}",
+        "/api/v1/summer-voucher/youth-applications",
+        "/api/v1/summer-voucher/activations/{token}",
     }
 
 

@@ -217,6 +217,13 @@ def _expire_stale(
     return still_live
 
 
+def activation_validity(now: datetime) -> timedelta:
+    """How long an activation link is valid (the rules in force)."""
+    return timedelta(
+        hours=int(rules.value("summer_voucher.activation_link_validity_hours", now.date()))
+    )
+
+
 def register_check(
     person: Person | None, data: YouthApplicationIn, config: YearConfiguration, year: int
 ) -> bool:
@@ -248,9 +255,7 @@ def apply(
     used for a name mismatch) or when the register cannot be reached.
     """
     year = _year_of(now)
-    validity = timedelta(
-        hours=int(rules.value("summer_voucher.activation_link_validity_hours", now.date()))
-    )
+    validity = activation_validity(now)
     hetu_index = blind_index(data.hetu, purpose="hetu")
     email_index = blind_index(data.email, purpose="email")
     for column, value, refusal in (
@@ -352,9 +357,7 @@ def activate(
         return Activation(ActivationOutcome.additional_info, application)
     if application.activated_at is not None or application.status != YouthStatus.submitted:
         return Activation(ActivationOutcome.already, application)
-    validity = timedelta(
-        hours=int(rules.value("summer_voucher.activation_link_validity_hours", now.date()))
-    )
+    validity = activation_validity(now)
     if now - application.created_at > validity:
         application.status = YouthStatus.expired
         application.activation_token_hash = None

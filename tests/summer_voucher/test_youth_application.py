@@ -393,3 +393,68 @@ def test_additional_information_is_sent_once_and_the_handlers_are_told(
         info_path, data={"csrf_token": token, "reasons": ["other"], "description": "Uudestaan"}
     )
     assert again.status_code == 409
+
+
+class TestApi:
+    def test_apply_and_activate_through_the_json_api(
+        self, client: TestClient, db: Session, open_year: YearConfiguration
+    ) -> None:
+        token = client.get("/api/v1/csrf").json()["csrf_token"]
+        body = {
+            **EETU,
+            "is_unlisted_school": True,
+            "unlisted_school": "Vallilan peruskoulu",
+            "target_group": "primary_target_group",
+            "phone": "0401234567",
+            "email": "api@example.com",
+            "terms_accepted": True,
+        }
+        created = client.post(
+            "/api/v1/summer-voucher/youth-applications", json=body, headers={"X-CSRF-Token": token}
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["status"] == "submitted"
+        assert "hetu" not in created.text
+        link_token = activation_path(outbox(db, "summer_voucher.activation")[0]).rsplit("/", 1)[1]
+        done = client.post(
+            f"/api/v1/summer-voucher/activations/{link_token}", headers={"X-CSRF-Token": token}
+        )
+        assert done.json() == {"outcome": "accepted"}
+        duplicate = client.post(
+            "/api/v1/summer-voucher/youth-applications", json=body, headers={"X-CSRF-Token": token}
+        )
+        assert duplicate.status_code == 409
+        assert duplicate.json()["detail"]["code"] == "already_assigned"
+
+    def test_field_errors_are_localised(
+        self, client: TestClient, open_year: YearConfiguration
+    ) -> None:
+        token = client.get("/api/v1/csrf").json()["csrf_token"]
+        answer = client.post(
+            "/api/v1/summer-voucher/youth-applications",
+            json={"hetu": "nope"},
+            headers={"X-CSRF-Token": token, "Accept-Language": "sv"},
+        )
+        assert answer.status_code == 422
+        messages = {tuple(d["loc"]): d["msg"] for d in answer.json()["detail"]}
+        assert (
+            messages[("body", "hetu")]
+            == "Ange en giltig personbeteckning, till exempel 131052-308T."
+        )
+
+    def test_not_open(self, client: TestClient) -> None:
+        token = client.get("/api/v1/csrf").json()["csrf_token"]
+        body = {
+            **EETU,
+            "is_unlisted_school": True,
+            "unlisted_school": "K",
+            "target_group": "primary_target_group",
+            "phone": "0401234567",
+            "email": "x@example.com",
+            "terms_accepted": True,
+        }
+        answer = client.post(
+            "/api/v1/summer-voucher/youth-applications", json=body, headers={"X-CSRF-Token": token}
+        )
+        assert answer.status_code == 409
+        assert answer.json()["detail"]["code"] == "not_open"
