@@ -40,6 +40,26 @@ def cmd_send_mail() -> int:
     return 0
 
 
+def cmd_retention() -> int:
+    """Delete personal data whose retention period has ended (run daily)."""
+    from app.db import utcnow
+    from app.jobs.retention import purge_youth_applications
+
+    settings = get_settings()
+    crypto.configure(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            result = purge_youth_applications(session, now=utcnow())
+            session.commit()
+    finally:
+        engine.dispose()
+    print(
+        f"Retention: {result.youth_applications} youth applications and {result.vouchers} vouchers deleted."
+    )
+    return 0
+
+
 def cmd_test_idp(host: str, port: int) -> int:
     """The local test identity provider (oidc-provider-mock) with the demo users. Development only:
     the package is a dev dependency, and production refuses a loopback issuer."""
@@ -70,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("load-demo-data", help="insert the demo rows that are missing (idempotent)")
     sub.add_parser("send-mail", help="send the e-mail waiting in the outbox")
+    sub.add_parser("retention", help="delete personal data whose retention period has ended")
     idp = sub.add_parser(
         "test-idp", help="run the local test identity provider with the demo users"
     )
@@ -78,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "load-demo-data":
         return cmd_load_demo_data()
+    if args.command == "retention":
+        return cmd_retention()
     if args.command == "send-mail":
         return cmd_send_mail()
     if args.command == "test-idp":

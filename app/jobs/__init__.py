@@ -1,0 +1,1 @@
+"""Command-line jobs run by cron or a Kubernetes CronJob: retention, outbox, reminders."""
