@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     vtj_password: SecretStr = SecretStr("")
     vtj_timeout_seconds: float = 10.0
 
+    # Public actions: action -> (requests, window in seconds) per client address. Generous, because
+    # a whole class may apply from one school network address.
+    rate_limits: dict[str, tuple[int, int]] = Field(
+        default_factory=lambda: {"youth_apply": (60, 600), "youth_activate": (60, 600)}
+    )
     # Send queued e-mail from the web process (development); production drains with `send-mail`.
     outbox_worker: bool = False
 

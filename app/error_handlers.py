@@ -106,7 +106,11 @@ def app_error_handler(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": localized_errors(exc.errors)}, status_code=422)
     if exc.status_code >= 500:
         log.error("app_error", code=exc.code, status=exc.status_code)
-    return error_response(request, exc.status_code, exc.message, exc.code)
+    response = error_response(request, exc.status_code, exc.message, exc.code)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def http_exception_handler(request: Request, exc: Exception) -> Response:

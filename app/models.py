@@ -1,4 +1,7 @@
-"""Every table, imported in one place so Alembic sees the whole schema."""
+"""Every table, imported in one place so Alembic sees the whole schema.
+
+tests/test_migrations.py checks that nothing the application defines is missing here.
+"""
 
 from app.audit import AuditEvent
 from app.auth.models import User, UserSession
@@ -6,13 +9,20 @@ from app.companies.models import Company
 from app.db import metadata
 from app.notifications.models import OutboxMessage
 from app.pages.models import AccessibilityFeedback
+from app.ratelimit import RateLimitBucket
+from app.summer_voucher.models import School, Voucher, YearConfiguration, YouthApplication
 
 __all__ = [
     "AccessibilityFeedback",
     "AuditEvent",
     "Company",
     "OutboxMessage",
+    "RateLimitBucket",
+    "School",
     "User",
     "UserSession",
+    "Voucher",
+    "YearConfiguration",
+    "YouthApplication",
     "metadata",
 ]

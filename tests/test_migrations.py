@@ -53,3 +53,22 @@ def test_models_match_the_migrations(database_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_app_models_lists_every_table() -> None:
+    """Alembic sees only what app.models imports; the running app must not define more."""
+    import subprocess
+    import sys
+
+    script = (
+        "import app.models, app.db; before = set(app.db.metadata.tables); "
+        "import app.main; print(sorted(set(app.db.metadata.tables) - before))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"LOG_LEVEL": "ERROR", "PATH": "/usr/bin:/bin"},
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"

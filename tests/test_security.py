@@ -233,3 +233,34 @@ class TestRequestId:
         assert kept.headers["x-request-id"] == "lb-1234abcd"
         replaced = client.get("/api/v1/ping", headers={"X-Request-ID": "bad id\nwith newline"})
         assert replaced.headers["x-request-id"] != "bad id\nwith newline"
+
+
+class TestRateLimit:
+    def test_past_the_limit_answers_429_with_retry_after(
+        self, settings: Settings, db: Session
+    ) -> None:
+        from app.deps import get_session
+
+        limited_app = create_app(
+            settings.model_copy(
+                update={"rate_limits": {"youth_apply": (3, 600), "youth_activate": (3, 600)}}
+            )
+        )
+        limited_app.dependency_overrides[get_session] = lambda: db
+        try:
+            client = TestClient(limited_app)
+            token = client.get("/api/v1/csrf").json()["csrf_token"]
+            answers = [
+                client.post(
+                    "/summer-voucher/apply",
+                    data={"csrf_token": token},
+                    headers={"Accept-Language": "en"},
+                )
+                for _ in range(4)
+            ]
+        finally:
+            limited_app.state.engine.dispose()
+        assert [a.status_code for a in answers[:3]] != [429, 429, 429]
+        assert answers[3].status_code == 429
+        assert 1 <= int(answers[3].headers["retry-after"]) <= 600
+        assert "You have sent too many requests" in answers[3].text

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from app.db import utcnow
 from app.deps import SessionDep, SettingsDep
 from app.i18n import current_language
+from app.ratelimit import limited
 from app.security import Anonymous
 from app.summer_voucher import service
 from app.summer_voucher.errors import ApplicationNotOpen
@@ -31,7 +32,12 @@ class ActivationOut(BaseModel):
     outcome: service.ActivationOutcome
 
 
-@router.post("/youth-applications", status_code=201, response_model=YouthApplicationOut)
+@router.post(
+    "/youth-applications",
+    status_code=201,
+    response_model=YouthApplicationOut,
+    dependencies=[limited("youth_apply")],
+)
 def apply(data: YouthApplicationIn, request: Request, db: SessionDep) -> YouthApplicationOut:
     """Send a youth application; the activation link goes to the e-mail address only."""
     now = utcnow()
@@ -55,7 +61,9 @@ def apply(data: YouthApplicationIn, request: Request, db: SessionDep) -> YouthAp
     )
 
 
-@router.post("/activations/{token}", response_model=ActivationOut)
+@router.post(
+    "/activations/{token}", response_model=ActivationOut, dependencies=[limited("youth_activate")]
+)
 def activate(token: str, db: SessionDep, settings: SettingsDep) -> ActivationOut:
     """Confirm an application with the token of the e-mailed link."""
     now = utcnow()

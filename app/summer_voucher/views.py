@@ -10,6 +10,7 @@ from app.deps import SessionDep, SettingsDep
 from app.errors import AppError
 from app.forms import parse_form
 from app.i18n import current_language, gettext
+from app.ratelimit import limited
 from app.security import Anonymous
 from app.summer_voucher import service
 from app.summer_voucher.errors import PleaseRecheck
@@ -85,7 +86,7 @@ def apply_form(request: Request, db: SessionDep) -> Response:
     return _form(request, db, {}, {})
 
 
-@router.post("/apply", name="sv_apply_send")
+@router.post("/apply", name="sv_apply_send", dependencies=[limited("youth_apply")])
 async def apply_send(request: Request, db: SessionDep) -> Response:
     form = await request.form()
     result = parse_form(YouthApplicationIn, form)
@@ -140,7 +141,7 @@ def activate_confirm(request: Request, token: str) -> Response:
     return render(request, "summer_voucher/activate.html", {"token": token})
 
 
-@router.post("/activate/{token}", name="sv_activate_send")
+@router.post("/activate/{token}", name="sv_activate_send", dependencies=[limited("youth_activate")])
 def activate(request: Request, token: str, db: SessionDep, settings: SettingsDep) -> Response:
     now = utcnow()
     config = service.configuration_for(db, year=now.astimezone(service.HELSINKI).year)
@@ -175,7 +176,9 @@ def _outcome(
     )
 
 
-@router.post("/additional-info/{token}", name="sv_additional_info")
+@router.post(
+    "/additional-info/{token}", name="sv_additional_info", dependencies=[limited("youth_activate")]
+)
 async def additional_info(
     request: Request, token: str, db: SessionDep, settings: SettingsDep
 ) -> Response:
