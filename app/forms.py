@@ -49,6 +49,7 @@ MESSAGES: dict[str, str] = {
     "extra_forbidden": N_("This field is not allowed."),
     "reply_needs_email": N_("Enter your e-mail address so that we can reply."),
     "dates_order": N_("Enter a closing date that is on or after the opening date."),
+    "birthdate_range": N_("Enter a birth date in the past."),
     "school_missing": N_(
         "Choose your school, or tick that it is not on the list and type its name."
     ),

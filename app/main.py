@@ -16,6 +16,7 @@ from starlette.types import Scope
 
 from app import crypto, error_handlers
 from app.admin import summer_voucher as admin_summer_voucher
+from app.admin import summer_voucher_youth as admin_summer_voucher_youth
 from app.admin import views as admin_views
 from app.auth import views as auth_views
 from app.auth.mandates import SuomiFiClient
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(employer_api.router)
     app.include_router(admin_views.router)
     app.include_router(admin_summer_voucher.router)
+    app.include_router(admin_summer_voucher.exports_router)
+    app.include_router(admin_summer_voucher_youth.router)
     app.include_router(summer_voucher_views.router)
     app.include_router(summer_voucher_api.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")

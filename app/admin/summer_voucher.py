@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.auth.dependencies import StaffAdminAuth, require_staff_admin
+from app.auth.dependencies import Auth, StaffAdminAuth, require_staff, require_staff_admin
 from app.db import utcnow
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.forms import parse_form
-from app.summer_voucher import service
+from app.summer_voucher import exports, service
 from app.summer_voucher.models import TargetGroup
 from app.summer_voucher.schemas import SchoolImportIn, YearConfigurationIn, target_group_names
 from app.summer_voucher.service import HELSINKI
 from app.templating import render
+
+HandlerAuth = Annotated[Auth, Depends(require_staff("handler", "admin"))]
 
 router = APIRouter(
     prefix="/admin/summer-voucher",
@@ -117,3 +120,22 @@ def school_delete(
         raise NotFound()
     db.commit()
     return RedirectResponse(request.url_for("sv_schools").path, status_code=303)
+
+
+exports_router = APIRouter(
+    prefix="/admin/summer-voucher",
+    dependencies=[Depends(require_staff("handler", "admin"))],
+    include_in_schema=False,
+)
+
+
+@exports_router.get("/exports/youth-{year}.xlsx", name="sv_export_youth")
+def export_youth(year: int, auth: HandlerAuth, db: SessionDep) -> Response:
+    """All activated youth applications of a year as an Excel file (personal data: audited)."""
+    content = exports.youth_workbook(db, year=year, actor=auth.actor)
+    db.commit()
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="kesaseteli-nuoret-{year}.xlsx"'},
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -97,4 +98,38 @@ def test_failed_login_page_has_no_violations(new_page: NewPage) -> None:
     page, _watch = new_page(locale="en-GB")
     page.goto("/auth/callback?code=forged&state=forged")
     expect(page.get_by_role("heading", level=1)).to_have_text("Login failed")
+    assert axe_violations(page) == []
+
+
+def test_handler_youth_application_pages_have_no_violations(new_page: NewPage) -> None:
+    page, _watch = new_page(locale="fi-FI")
+    page.goto("/admin/login")
+    pick_demo_user(page, "staff-handler")
+    page.goto("/admin/summer-voucher/youth")
+    expect(page.get_by_role("table")).to_be_visible()
+    assert axe_violations(page) == []
+
+    page.goto("/admin/summer-voucher/youth/new")
+    page.locator("form.stacked-form button[type=submit]").click()  # empty: the error state
+    expect(page.locator("[data-error-summary]")).to_be_visible()
+    assert axe_violations(page) == []
+
+    for name, value in {
+        "first_name": "Amira",
+        "last_name": "Haddad",
+        "birthdate": "2010-03-04",
+        "postcode": "00500",
+        "school": "Kallion lukio",
+        "phone": "040 765 4321",
+        "email": f"amira-{uuid.uuid4().hex[:8]}@example.com",
+        "description": "Muuttanut Suomeen viime vuonna.",
+    }.items():
+        page.locator(f'[name="{name}"]').fill(value)
+    page.locator('label[for="tg-primary_target_group"]').click()
+    page.locator("form.stacked-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/admin/summer-voucher/youth/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert axe_violations(page) == []
+    page.goto("/admin/summer-voucher/youth")
+    expect(page.get_by_role("table")).to_contain_text("Amira Haddad")
     assert axe_violations(page) == []

@@ -1,0 +1,220 @@
+"""Back office for Kesäseteli youth applications: the handlers' queue, the detail with the
+register check, accepting and rejecting with a confirmation, and the application a handler
+makes for a person without a Finnish identity code (kesaseteli.md §1.4, K26-K31).
+
+Everything a list shows (tab, statuses, order, page) is in the URL, so the pages work without
+JavaScript and a link can be shared or bookmarked.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.auth.dependencies import Auth, require_staff
+from app.db import utcnow
+from app.deps import SessionDep, SettingsDep
+from app.errors import InvalidTransition, NotFound
+from app.forms import parse_form
+from app.i18n import gettext
+from app.summer_voucher import handling
+from app.summer_voucher.handling import HandlerCreatedIn, Sort
+from app.summer_voucher.models import TargetGroup, YouthApplication, YouthStatus
+from app.summer_voucher.schemas import target_group_names
+from app.templating import render
+
+require_handler = require_staff("handler", "admin")
+HandlerAuth = Annotated[Auth, Depends(require_handler)]
+
+router = APIRouter(
+    prefix="/admin/summer-voucher/youth",
+    dependencies=[Depends(require_handler)],
+    include_in_schema=False,
+)
+
+# The values of the sort select: a column, "-" in front for descending.
+SORT_CHOICES = [f"{prefix}{s.value}" for s in Sort for prefix in ("", "-")]
+
+
+def _sort_of(value: str | None) -> tuple[Sort | None, bool | None]:
+    if value is None or value not in SORT_CHOICES:
+        return None, None
+    return Sort(value.removeprefix("-")), value.startswith("-")
+
+
+@router.get("", name="sv_youth_queue")
+def youth_queue(
+    request: Request,
+    auth: HandlerAuth,
+    db: SessionDep,
+    tab: Literal["pending", "processed"] = "pending",
+    status: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+    sort: str | None = None,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=handling.MAX_PAGE)] = 100,
+) -> Response:
+    """A tab of the queue (K26). Names are not shown in the order of the list: they are
+    encrypted, so the database cannot sort by them (see handling.Sort)."""
+    sort_by, descending = _sort_of(sort)
+    page = handling.queue(
+        db,
+        tab=tab,
+        actor=auth.actor,
+        statuses=status,
+        sort=sort_by,
+        descending=descending,
+        after=after,
+        limit=limit,
+    )
+    db.commit()  # the audit row of the read
+    default_sort, default_desc = handling.DEFAULT_SORT[tab]
+    chosen_sort = sort if sort in SORT_CHOICES else ("-" if default_desc else "") + default_sort
+    chosen = [s.value for s in handling.TAB_STATUSES[tab] if s.value in status] or [
+        s.value for s in handling.DEFAULT_STATUSES[tab]
+    ]
+    params: list[tuple[str, Any]] = [("tab", tab), *(("status", s) for s in chosen)]
+    params += [("sort", chosen_sort), ("limit", limit)]
+    return render(
+        request,
+        "admin/summer_voucher/youth_queue.html",
+        {
+            "tab": tab,
+            "page": page,
+            "tab_statuses": [s.value for s in handling.TAB_STATUSES[tab]],
+            "chosen": chosen,
+            "sort": chosen_sort,
+            "sort_choices": SORT_CHOICES,
+            "next_params": [*params, ("after", page.next_after)] if page.next_after else None,
+            "is_first_page": after is None,
+            "first_params": params,
+            "target_group_names": target_group_names(),
+        },
+    )
+
+
+def _new_page(
+    request: Request, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> Response:
+    return render(
+        request,
+        "admin/summer_voucher/youth_new.html",
+        {
+            "values": values,
+            "errors": errors,
+            "target_groups": list(TargetGroup),
+            "target_group_names": target_group_names(),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/new", name="sv_youth_new")
+def youth_new(request: Request) -> Response:
+    return _new_page(request, {"language": "fi"}, {})
+
+
+@router.post("/new", name="sv_youth_create")
+async def youth_create(request: Request, auth: HandlerAuth, db: SessionDep) -> Response:
+    result = parse_form(HandlerCreatedIn, await request.form())
+    if result.data is None:
+        return _new_page(request, result.values, result.errors, status=422)
+    try:
+        application = handling.create_without_hetu(
+            db, data=result.data, actor=auth.actor, now=utcnow()
+        )
+    except handling.EmailTaken as exc:
+        return _new_page(request, result.values, {"email": gettext(exc.message)}, status=409)
+    db.commit()
+    return RedirectResponse(
+        request.url_for("sv_youth_detail", application_id=application.id).path, status_code=303
+    )
+
+
+@router.get("/{application_id}", name="sv_youth_detail")
+def youth_detail(
+    request: Request, application_id: int, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    found = handling.detail(
+        db,
+        application_id=application_id,
+        register=request.app.state.population_register,
+        actor=auth.actor,
+    )
+    if found is None:
+        raise NotFound()
+    db.commit()  # the audit row of the read
+    return render(
+        request,
+        "admin/summer_voucher/youth_detail.html",
+        {"detail": found, "target_group_names": target_group_names()},
+    )
+
+
+def _loaded(db: SessionDep, application_id: int) -> YouthApplication:
+    application = handling.get(db, application_id=application_id)
+    if application is None:
+        raise NotFound()
+    return application
+
+
+def _confirm(
+    request: Request, application: YouthApplication, auth: Auth, action: YouthStatus
+) -> Response:
+    """Ask before an irreversible decision; a decision not open now is refused already here."""
+    if action not in handling.YOUTH_TRANSITIONS.targets(
+        YouthStatus(application.status), auth.actor.roles
+    ):
+        raise InvalidTransition()
+    return render(
+        request,
+        "admin/summer_voucher/youth_confirm.html",
+        {"application": application, "action": action.value},
+    )
+
+
+@router.get("/{application_id}/accept", name="sv_youth_accept_confirm")
+def youth_accept_confirm(
+    request: Request, application_id: int, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    return _confirm(request, _loaded(db, application_id), auth, YouthStatus.accepted)
+
+
+@router.post("/{application_id}/accept", name="sv_youth_accept")
+def youth_accept(
+    request: Request,
+    application_id: int,
+    auth: HandlerAuth,
+    db: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    handling.accept_by_handler(
+        db,
+        application=_loaded(db, application_id),
+        actor=auth.actor,
+        now=utcnow(),
+        handler_email=settings.summer_voucher_handler_email,
+    )
+    db.commit()
+    return RedirectResponse(
+        request.url_for("sv_youth_detail", application_id=application_id).path, status_code=303
+    )
+
+
+@router.get("/{application_id}/reject", name="sv_youth_reject_confirm")
+def youth_reject_confirm(
+    request: Request, application_id: int, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    return _confirm(request, _loaded(db, application_id), auth, YouthStatus.rejected)
+
+
+@router.post("/{application_id}/reject", name="sv_youth_reject")
+def youth_reject(
+    request: Request, application_id: int, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    handling.reject(db, application=_loaded(db, application_id), actor=auth.actor, now=utcnow())
+    db.commit()
+    return RedirectResponse(
+        request.url_for("sv_youth_detail", application_id=application_id).path, status_code=303
+    )

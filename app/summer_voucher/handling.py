@@ -1,0 +1,508 @@
+"""Kesäseteli handler use cases: the youth application queue, the detail with the register
+check, accepting, rejecting and the handler-created application for a person without a Finnish
+personal identity code (kesaseteli.md §1.4, K26-K31). Session first, keyword arguments; never
+commits.
+
+Employer claims linked to a voucher (the detail's "vouchers claimed" list, K32) come with the
+employer claim step; this module does not pretend to show them before they exist.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from app import audit
+from app.crypto import blind_index
+from app.db import utcnow
+from app.errors import AppError, InvalidTransition
+from app.i18n import N_
+from app.security import Actor
+from app.state_machine import TransitionTable, apply_transition
+from app.summer_voucher import service
+from app.summer_voucher.models import (
+    TARGET_GROUP_AGE,
+    TargetGroup,
+    Voucher,
+    YouthApplication,
+    YouthStatus,
+)
+from app.summer_voucher.population import (
+    Address,
+    Person,
+    PopulationRegister,
+    RegisterUnavailable,
+    age_in_year,
+    hetu_birth_date,
+    warnings,
+)
+from app.summer_voucher.serials import format_serial
+from app.types import Email, Phone, Postcode
+
+HANDLING_ROLES = frozenset({"handler", "admin"})
+
+# Only the moves a handler makes; the youth's own moves (activation, additional information)
+# live in service.py. A non-activated `submitted` application has no handler move (K29), and
+# additional_information_requested may only be rejected: the youth has not answered yet (K30).
+YOUTH_TRANSITIONS: TransitionTable[YouthStatus] = TransitionTable(
+    {
+        (YouthStatus.additional_information_provided, YouthStatus.accepted): HANDLING_ROLES,
+        (YouthStatus.additional_information_provided, YouthStatus.rejected): HANDLING_ROLES,
+        (YouthStatus.awaiting_manual_processing, YouthStatus.accepted): HANDLING_ROLES,
+        (YouthStatus.awaiting_manual_processing, YouthStatus.rejected): HANDLING_ROLES,
+        (YouthStatus.additional_information_requested, YouthStatus.rejected): HANDLING_ROLES,
+    }
+)
+
+Tab = Literal["pending", "processed"]
+
+# The statuses each tab lists, and the ones checked when the handler has not chosen (the
+# reference handler UI's defaults: what a handler can act on, plus the not yet activated ones).
+TAB_STATUSES: dict[str, tuple[YouthStatus, ...]] = {
+    "pending": (
+        YouthStatus.submitted,
+        YouthStatus.additional_information_requested,
+        YouthStatus.additional_information_provided,
+        YouthStatus.awaiting_manual_processing,
+    ),
+    "processed": (YouthStatus.accepted, YouthStatus.rejected),
+}
+DEFAULT_STATUSES: dict[str, tuple[YouthStatus, ...]] = {
+    "pending": (
+        YouthStatus.submitted,
+        YouthStatus.additional_information_provided,
+        YouthStatus.awaiting_manual_processing,
+    ),
+    "processed": (YouthStatus.accepted, YouthStatus.rejected),
+}
+
+
+class Sort(StrEnum):
+    """Sortable columns. Names are encrypted at rest, so the database cannot order by them and
+    sorting one page in Python would misorder the list across pages: name sorting is not
+    offered. Every order ends with the id, which makes key paging exact."""
+
+    created = "created"
+    status = "status"
+    target_group = "target_group"
+
+
+SORT_COLUMNS: dict[Sort, Any] = {
+    Sort.created: YouthApplication.created_at,
+    Sort.status: YouthApplication.status,
+    Sort.target_group: YouthApplication.target_group,
+}
+# Pending oldest first (first come, first served); processed newest first.
+DEFAULT_SORT: dict[str, tuple[Sort, bool]] = {
+    "pending": (Sort.created, False),
+    "processed": (Sort.created, True),
+}
+MAX_PAGE = 1000
+
+
+class BadCursor(AppError):
+    status_code = 400
+    code = "bad_cursor"
+    message = N_("The page link is not valid. Open the list again from the start.")
+
+
+class EmailTaken(AppError):
+    status_code = 409
+    code = "email_taken"
+    message = N_("This year's application with this e-mail address already exists.")
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    application: YouthApplication
+    serial: str | None  # as people see it (serials.format_serial)
+    age: int | None
+    birth_year: int | None
+
+
+@dataclass(frozen=True)
+class Queue:
+    rows: list[QueueRow]
+    counts: dict[str, int]
+    next_after: str | None  # the cursor of the next page, None on the last page
+
+
+def birth_date_of(application: YouthApplication) -> date | None:
+    """From the personal identity code, else the birth date the handler typed (K31)."""
+    if application.hetu:
+        return hetu_birth_date(application.hetu)
+    return application.non_vtj_birthdate
+
+
+def _cursor(row: YouthApplication, sort: Sort) -> str:
+    value = getattr(row, SORT_COLUMNS[sort].key)
+    shown = value.isoformat() if isinstance(value, datetime) else str(value)
+    return f"{row.id}:{shown}"
+
+
+def _parse_cursor(after: str, sort: Sort) -> tuple[Any, int]:
+    """The cursor names the last row seen by id and sort value, so the next page needs no
+    extra query to find where it starts."""
+    id_text, sep, value = after.partition(":")
+    if not sep or not id_text.isdigit():
+        raise BadCursor()
+    if sort is Sort.created:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise BadCursor() from exc
+        if moment.tzinfo is None:
+            raise BadCursor()
+        return moment, int(id_text)
+    return value, int(id_text)
+
+
+def queue(
+    session: Session,
+    *,
+    tab: Tab,
+    actor: Actor,
+    statuses: Iterable[str] = (),
+    sort: Sort | None = None,
+    descending: bool | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> Queue:
+    """One page of a tab, with every tab's count (K26).
+
+    Four queries whatever the page size: the page, the page's voucher serials and one count per
+    tab. `statuses` outside the tab are ignored; none left means the tab's defaults. The list
+    shows names, so the read is audited (K58): one row per page, without the names.
+    """
+    chosen = [s for s in TAB_STATUSES[tab] if s.value in set(statuses)] or list(
+        DEFAULT_STATUSES[tab]
+    )
+    default_sort, default_desc = DEFAULT_SORT[tab]
+    sort = sort or default_sort
+    descending = default_desc if descending is None else descending
+    column = SORT_COLUMNS[sort]
+    id_column = col(YouthApplication.id)
+    statement = select(YouthApplication).where(col(YouthApplication.status).in_(chosen))
+    if after is not None:
+        value, last_id = _parse_cursor(after, sort)
+        seen = sa.tuple_(column, id_column)
+        boundary = sa.tuple_(sa.literal(value, type_=column.type), sa.literal(last_id))
+        statement = statement.where(seen < boundary if descending else seen > boundary)
+    order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = list(session.exec(statement.order_by(*order).limit(limit + 1)).all())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    ids = [r.id for r in rows]
+    serials: dict[int, str] = {}
+    if ids:
+        serials = {
+            app_id: format_serial(serial)
+            for app_id, serial in session.exec(
+                select(Voucher.youth_application_id, Voucher.serial_number).where(
+                    col(Voucher.youth_application_id).in_(ids)
+                )
+            ).all()
+        }
+    counts = {
+        name: session.exec(
+            select(func.count())
+            .select_from(YouthApplication)
+            .where(col(YouthApplication.status).in_(tab_statuses))
+        ).one()
+        for name, tab_statuses in TAB_STATUSES.items()
+    }
+    audit.record(
+        session,
+        actor=actor,
+        action="youth_application.list",
+        target_type="youth_application",
+        fields=["first_name", "last_name", "hetu"],
+        detail=f"tab={tab};rows={len(rows)}",
+    )
+    result = []
+    for row in rows:
+        born = birth_date_of(row)
+        assert row.id is not None  # noqa: S101 - loaded from the database
+        result.append(
+            QueueRow(
+                application=row,
+                serial=serials.get(row.id),
+                age=row.year - born.year if born else None,
+                birth_year=born.year if born else None,
+            )
+        )
+    return Queue(
+        rows=result,
+        counts=counts,
+        next_after=_cursor(rows[-1], sort) if has_more and rows else None,
+    )
+
+
+@dataclass(frozen=True)
+class RegisterView:
+    """What the register says of the person, and whether it was asked just now (an unhandled
+    application) or is the answer stored when the youth applied (a handled one)."""
+
+    person: Person | None
+    fresh: bool
+    unavailable: bool
+    age: int | None
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class ApplicationDetail:
+    application: YouthApplication
+    serial: str | None
+    age: int | None
+    birth_date: date | None
+    register: RegisterView | None  # None: no identity code, nothing to ask the register
+    actions: list[YouthStatus]  # the moves this actor may make now (K28)
+
+
+def _stored_person(snapshot: str | None) -> Person | None:
+    if not snapshot:
+        return None
+    data = json.loads(snapshot)
+    address = data.pop("address", None)
+    return Person(**data, address=Address(**address) if address else None)
+
+
+def eligible_ages(session: Session, *, year: int) -> set[int]:
+    """The ages of the year's configured target groups (every group's if the year has none)."""
+    config = service.configuration_for(session, year=year)
+    groups: Collection[str] = config.target_groups if config else [g.value for g in TargetGroup]
+    return {TARGET_GROUP_AGE[TargetGroup(g)] for g in groups}
+
+
+def get(session: Session, *, application_id: int) -> YouthApplication | None:
+    return session.get(YouthApplication, application_id)
+
+
+def detail(
+    session: Session,
+    *,
+    application_id: int,
+    register: PopulationRegister,
+    actor: Actor,
+) -> ApplicationDetail | None:
+    """The application as the handler sees it, or None if there is no such application.
+
+    An unhandled application with an identity code is checked against the register again, with
+    the handler as the end user DVV logs (K27): the youth's situation may have changed since
+    they applied. If the register does not answer, the stored answer is shown and marked so.
+    Opening the page reads personal data, which the audit log records (K58).
+    """
+    application = session.get(YouthApplication, application_id)
+    if application is None:
+        return None
+    handled = application.status in (YouthStatus.accepted, YouthStatus.rejected)
+    view: RegisterView | None = None
+    if application.hetu:
+        person: Person | None
+        fresh = unavailable = False
+        if handled:
+            person = _stored_person(application.register_snapshot)
+        else:
+            try:
+                person = register.find(application.hetu, end_user=actor.user_id)
+                fresh = True
+            except RegisterUnavailable:
+                person, unavailable = _stored_person(application.register_snapshot), True
+        view = RegisterView(
+            person=person,
+            fresh=fresh,
+            unavailable=unavailable,
+            age=age_in_year(person, application.year) if person else None,
+            warnings=warnings(
+                person,
+                typed_last_name=application.last_name,
+                typed_postcode=application.postcode,
+                eligible_ages=eligible_ages(session, year=application.year),
+                year=application.year,
+            ),
+        )
+    voucher = session.exec(
+        select(Voucher).where(Voucher.youth_application_id == application.id)
+    ).first()
+    born = birth_date_of(application)
+    audit.record(
+        session,
+        actor=actor,
+        action="youth_application.read",
+        target_type="youth_application",
+        target_id=application.id,
+        fields=[
+            "first_name",
+            "last_name",
+            "hetu",
+            "email",
+            "phone",
+            *(["register"] if view else []),
+        ],
+        detail="register=queried" if view and view.fresh else None,
+    )
+    return ApplicationDetail(
+        application=application,
+        serial=format_serial(voucher.serial_number) if voucher else None,
+        age=application.year - born.year if born else None,
+        birth_date=born,
+        register=view,
+        actions=YOUTH_TRANSITIONS.targets(YouthStatus(application.status), actor.roles),
+    )
+
+
+def _role_for(application: YouthApplication, target: YouthStatus, actor: Actor) -> str:
+    """The actor's role that allows this move, or the refusal (409) if none does."""
+    for role in sorted(actor.roles):
+        if YOUTH_TRANSITIONS.allowed(YouthStatus(application.status), target, [role]):
+            return role
+    raise InvalidTransition()
+
+
+def _handle(
+    session: Session,
+    *,
+    application: YouthApplication,
+    target: YouthStatus,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    apply_transition(
+        session,
+        obj=application,
+        table=YOUTH_TRANSITIONS,
+        target=target,
+        actor=actor,
+        role=_role_for(application, target, actor),
+        target_type="youth_application",
+        stamps={
+            "handled_at": now,
+            "handler_id": int(actor.user_id) if actor.user_id else None,
+        },
+    )
+
+
+def accept_by_handler(
+    session: Session,
+    *,
+    application: YouthApplication,
+    actor: Actor,
+    now: datetime,
+    handler_email: str | None,
+) -> Voucher:
+    """Accept after the handler's check (K29): the guarded move first, so a non-activated,
+    already handled or concurrently handled application is refused, then the voucher and its
+    e-mail through the same code as automatic acceptance."""
+    _handle(session, application=application, target=YouthStatus.accepted, actor=actor, now=now)
+    return service.accept(
+        session, application=application, actor=actor, now=now, handler_email=handler_email
+    )
+
+
+def reject(
+    session: Session,
+    *,
+    application: YouthApplication,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Reject (K30). No e-mail goes to the youth, as in the city's current practice. No free-text
+    reason is taken: there is no column for one, and the audit log must not hold text that may
+    contain personal data (handler notes are where a reason belongs)."""
+    _handle(session, application=application, target=YouthStatus.rejected, actor=actor, now=now)
+
+
+class HandlerCreatedIn(BaseModel):
+    """A handler's application for a person without a permanent Finnish identity code (K31).
+
+    The register cannot be asked, so the handler types the birth date and, if known, the home
+    municipality, and describes why; the school is free text.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    language: Literal["fi", "sv", "en"] = "fi"
+    first_name: str = Field(min_length=1, max_length=128)
+    last_name: str = Field(min_length=1, max_length=128)
+    birthdate: date
+    home_municipality: str | None = Field(default=None, max_length=64)
+    postcode: Postcode
+    school: str = Field(min_length=1, max_length=256)
+    target_group: TargetGroup
+    phone: Phone
+    email: Email
+    description: str = Field(min_length=1, max_length=4096)
+
+    @field_validator("birthdate")
+    @classmethod
+    def plausible_birthdate(cls, value: date) -> date:
+        if not date(1900, 1, 1) <= value <= utcnow().astimezone(service.HELSINKI).date():
+            raise PydanticCustomError("birthdate_range", "Enter a birth date in the past")
+        return value
+
+
+def create_without_hetu(
+    session: Session, *, data: HandlerCreatedIn, actor: Actor, now: datetime
+) -> YouthApplication:
+    """Store the handler's application straight in manual processing (K31): it is confirmed
+    by the handler, so there is no activation e-mail, and it is decided like any other."""
+    year = now.astimezone(service.HELSINKI).year
+    email_index = blind_index(data.email, purpose="email")
+    taken = session.exec(
+        select(YouthApplication.id).where(
+            YouthApplication.year == year,
+            YouthApplication.email_index == email_index,
+            col(YouthApplication.status).not_in([YouthStatus.rejected, YouthStatus.expired]),
+        )
+    ).first()
+    if taken is not None:
+        raise EmailTaken()
+    application = YouthApplication(
+        created_at=now,
+        year=year,
+        language=data.language,
+        first_name=data.first_name,
+        last_name=data.last_name,
+        email=data.email,
+        email_index=email_index,
+        phone=data.phone,
+        postcode=data.postcode,
+        school=data.school,
+        is_unlisted_school=True,
+        target_group=data.target_group.value,
+        non_vtj_birthdate=data.birthdate,
+        non_vtj_home_municipality=data.home_municipality,
+        status=YouthStatus.additional_information_provided,
+        activated_at=now,
+        needs_additional_info=True,
+        additional_info_reasons=["other"],
+        additional_info_description=data.description,
+        additional_info_provided_at=now,
+        creator_id=int(actor.user_id) if actor.user_id else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(application)
+    except IntegrityError as exc:
+        raise EmailTaken() from exc  # a parallel application with the address won the race
+    audit.record(
+        session,
+        actor=actor,
+        action="youth_application.create_by_handler",
+        target_type="youth_application",
+        target_id=application.id,
+        fields=["first_name", "last_name", "birthdate", "email", "phone", "postcode", "school"],
+    )
+    return application
