@@ -202,6 +202,24 @@ def youth_accept(
     )
 
 
+@router.post("/{application_id}/resend-voucher", name="sv_youth_resend_voucher")
+def youth_resend_voucher(
+    request: Request, application_id: int, auth: HandlerAuth, db: SessionDep, settings: SettingsDep
+) -> Response:
+    """Send the voucher e-mail again (the youth lost it, or the handlers need a copy)."""
+    handling.resend_voucher(
+        db,
+        application=_loaded(db, application_id),
+        actor=auth.actor,
+        handler_email=settings.summer_voucher_handler_email,
+    )
+    db.commit()
+    return RedirectResponse(
+        request.url_for("sv_youth_detail", application_id=application_id).path + "?resent=1",
+        status_code=303,
+    )
+
+
 @router.get("/{application_id}/reject", name="sv_youth_reject_confirm")
 def youth_reject_confirm(
     request: Request, application_id: int, auth: HandlerAuth, db: SessionDep

@@ -506,3 +506,24 @@ def create_without_hetu(
         fields=["first_name", "last_name", "birthdate", "email", "phone", "postcode", "school"],
     )
     return application
+
+
+def resend_voucher(
+    session: Session, *, application: YouthApplication, actor: Actor, handler_email: str | None
+) -> None:
+    """Send the voucher e-mail again, to the youth and the handlers' mailbox (K24)."""
+    voucher = session.exec(
+        select(Voucher).where(Voucher.youth_application_id == application.id)
+    ).first()
+    if voucher is None:
+        raise InvalidTransition()
+    service.queue_voucher_email(
+        session, application=application, voucher=voucher, handler_email=handler_email
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="youth_application.resend_voucher",
+        target_type="youth_application",
+        target_id=application.id,
+    )

@@ -376,6 +376,24 @@ class TestDecisions:
         assert len(outbox(db, "summer_voucher.voucher")) == 1
         assert "youth_application.status.accepted" in audit_actions(db, application.id)
 
+    def test_the_voucher_can_be_sent_again(
+        self, client: TestClient, db: Session, open_year: YearConfiguration
+    ) -> None:
+        application = apply_and_activate(client, db, OSKARI, "oskari@example.com")
+        give_additional_info(db, application)
+        login(client, "staff-handler", staff=True)
+        client.post(f"{BASE}/{application.id}/accept", data={"csrf_token": csrf(client)})
+        page = client.get(f"{BASE}/{application.id}", headers={"Accept-Language": "en"})
+        assert "Send the voucher e-mail again" in page.text
+        resent = client.post(
+            f"{BASE}/{application.id}/resend-voucher",
+            data={"csrf_token": csrf(client)},
+            follow_redirects=False,
+        )
+        assert resent.status_code == 303
+        assert len(outbox(db, "summer_voucher.voucher")) == 2
+        assert "youth_application.resend_voucher" in audit_actions(db, application.id)
+
     def test_a_non_activated_application_cannot_be_accepted(
         self, client: TestClient, db: Session, open_year: YearConfiguration
     ) -> None:
