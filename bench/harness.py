@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
@@ -285,12 +285,14 @@ def app_under_test(
     retry_for: float = 0.0,
     retry_interval: float = 60.0,
     pg_admin_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[RunningApp]:
     """A fresh database, migrated, optionally prepared, and the app serving it.
 
     `prepare(database_url)` runs after the migrations and before uvicorn starts (seed data there).
     A StartupError is retried with a new database every `retry_interval` s for `retry_for` s, for
     when the app is mid-edit; the database is dropped and uvicorn stopped however the block ends.
+    `extra_env` is added to uvicorn's environment (e.g. RATE_LIMITS, STAFF_OIDC_ISSUER).
     """
     deadline = time.monotonic() + retry_for
     attempt = 1
@@ -303,7 +305,9 @@ def app_under_test(
                 if prepare is not None:
                     prepare(database_url)
                 log(f"starting uvicorn with {workers} worker(s)")
-                app = stack.enter_context(uvicorn_app(database_url, workers=workers))
+                app = stack.enter_context(
+                    uvicorn_app(database_url, workers=workers, extra_env=extra_env)
+                )
             except StartupError as exc:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -342,8 +346,17 @@ class LoadResult:
 class LoadGenerator(Protocol):
     name: str
 
-    def run(self, base_url: str, route: str, *, duration: int, connections: int) -> LoadResult:
-        """Load `route` with `connections` concurrent keep-alive connections for `duration` s."""
+    def run(
+        self,
+        base_url: str,
+        route: str,
+        *,
+        duration: int,
+        connections: int,
+        headers: Mapping[str, str] | None = None,
+    ) -> LoadResult:
+        """Load `route` with `connections` concurrent keep-alive connections for `duration` s,
+        sending `headers` (e.g. a session Cookie) with every request."""
         ...
 
 
@@ -422,7 +435,15 @@ class Wrk:
         self.threads = threads
         self.timeout_s = timeout_s
 
-    def run(self, base_url: str, route: str, *, duration: int, connections: int) -> LoadResult:
+    def run(
+        self,
+        base_url: str,
+        route: str,
+        *,
+        duration: int,
+        connections: int,
+        headers: Mapping[str, str] | None = None,
+    ) -> LoadResult:
         command = [
             self.executable,
             f"--threads={min(self.threads, connections)}",
@@ -431,6 +452,7 @@ class Wrk:
             f"--timeout={self.timeout_s}s",
             "--latency",
             f"--script={WRK_SCRIPT}",
+            *(f"--header={name}: {value}" for name, value in (headers or {}).items()),
             base_url + route,
         ]
         try:
@@ -496,16 +518,33 @@ class AsyncioLoad:
     def __init__(self, *, timeout_s: float = 10.0) -> None:
         self.timeout_s = timeout_s
 
-    def run(self, base_url: str, route: str, *, duration: int, connections: int) -> LoadResult:
-        return asyncio.run(self._run(base_url, route, duration=duration, connections=connections))
+    def run(
+        self,
+        base_url: str,
+        route: str,
+        *,
+        duration: int,
+        connections: int,
+        headers: Mapping[str, str] | None = None,
+    ) -> LoadResult:
+        return asyncio.run(
+            self._run(base_url, route, duration=duration, connections=connections, headers=headers)
+        )
 
     async def _run(
-        self, base_url: str, route: str, *, duration: int, connections: int
+        self,
+        base_url: str,
+        route: str,
+        *,
+        duration: int,
+        connections: int,
+        headers: Mapping[str, str] | None = None,
     ) -> LoadResult:
         parts = urlsplit(base_url)
         host, port = parts.hostname or HOST, parts.port or 80
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         request = (
-            f"GET {route} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: bench\r\n\r\n"
+            f"GET {route} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: bench\r\n{extra}\r\n"
         ).encode()
         latencies: list[float] = []
         counts = {"non_2xx": 0, "errors": 0}
@@ -589,10 +628,10 @@ def with_baseline(routes: Iterable[str], baseline: str = PING_ROUTE) -> list[str
     return ordered
 
 
-def probe(base_url: str, route: str) -> int:
+def probe(base_url: str, route: str, headers: Mapping[str, str] | None = None) -> int:
     """The status of one GET, redirects not followed."""
     try:
-        with httpx.Client(base_url=base_url, timeout=10.0) as client:
+        with httpx.Client(base_url=base_url, timeout=10.0, headers=headers) as client:
             return client.get(route).status_code
     except httpx.HTTPError as exc:
         raise LoadError(f"GET {route} failed: {type(exc).__name__}: {exc}") from exc
@@ -606,17 +645,23 @@ def measure_routes(
     duration: int = 5,
     connections: int = 16,
     warmup: int = 1,
+    headers: Mapping[str, str] | None = None,
 ) -> list[LoadResult]:
-    """Probe, warm up (`warmup` s, discarded) and measure (`duration` s) each route in turn."""
+    """Probe, warm up (`warmup` s, discarded) and measure (`duration` s) each route in turn,
+    sending `headers` with every request."""
     results: list[LoadResult] = []
     for route in routes:
-        status = probe(base_url, route)
+        status = probe(base_url, route, headers)
         if not 200 <= status < 300:
             log(f"{route} answers HTTP {status}: measuring it anyway")
         if warmup > 0:
-            generator.run(base_url, route, duration=warmup, connections=connections)
+            generator.run(
+                base_url, route, duration=warmup, connections=connections, headers=headers
+            )
         log(f"measuring {route} for {duration} s with {generator.name}")
-        result = generator.run(base_url, route, duration=duration, connections=connections)
+        result = generator.run(
+            base_url, route, duration=duration, connections=connections, headers=headers
+        )
         results.append(replace(result, status=status))
     return results
 

@@ -35,6 +35,7 @@ from app.config import Environment, Settings
 from app.demo import DEMO_USERS
 from app.deps import get_session
 from app.main import create_app
+from app.summer_voucher.models import YearConfiguration
 from tests.fakes.ytj import YtjFake
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,3 +226,37 @@ def login(
         f"{callback.path}?{callback.query.decode()}", follow_redirects=False
     )
     return response
+
+
+def open_summer_voucher_year(session: Session) -> YearConfiguration:
+    """This year's Kesäseteli configuration, open all year, as staff would save it."""
+    from datetime import date
+    from decimal import Decimal
+
+    from app.db import utcnow
+    from app.security import SYSTEM
+    from app.summer_voucher import service
+    from app.summer_voucher.models import TargetGroup
+    from app.summer_voucher.schemas import YearConfigurationIn
+
+    year = utcnow().astimezone(service.HELSINKI).year
+    return service.save_configuration(
+        session,
+        data=YearConfigurationIn(
+            year=year,
+            voucher_value=Decimal("350"),
+            min_work_hours=60,
+            min_work_compensation=Decimal("500"),
+            target_groups=[TargetGroup.primary, TargetGroup.secondary],
+            opens_on=date(year, 1, 1),
+            closes_on=date(year, 12, 31),
+        ),
+        actor=SYSTEM,
+    )
+
+
+@pytest.fixture
+def open_year(db: Session) -> YearConfiguration:
+    config = open_summer_voucher_year(db)
+    db.commit()  # inside the test's outer transaction, still rolled back at the end
+    return config

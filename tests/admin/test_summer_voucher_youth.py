@@ -4,10 +4,8 @@ application for a person without a Finnish identity code (kesaseteli.md §1.4, K
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -16,17 +14,15 @@ from sqlmodel import Session, col, select
 from app.audit import AuditEvent
 from app.db import utcnow
 from app.notifications.models import OutboxMessage
-from app.security import SYSTEM, Actor
-from app.summer_voucher import handling, serials, service
+from app.security import Actor
+from app.summer_voucher import handling, serials
 from app.summer_voucher.models import (
-    TargetGroup,
     Voucher,
     YearConfiguration,
     YouthApplication,
     YouthStatus,
 )
 from app.summer_voucher.population import Person, RegisterUnavailable
-from app.summer_voucher.schemas import YearConfigurationIn
 from tests.conftest import login
 
 BASE = "/admin/summer-voucher/youth"
@@ -51,26 +47,6 @@ NEW = {
     "language": "en",
     "description": "Moved to Finland last year; residence permit checked.",
 }
-
-
-@pytest.fixture
-def open_year(db: Session) -> YearConfiguration:
-    year = utcnow().astimezone(service.HELSINKI).year
-    config = service.save_configuration(
-        db,
-        data=YearConfigurationIn(
-            year=year,
-            voucher_value=Decimal("350"),
-            min_work_hours=60,
-            min_work_compensation=Decimal("500"),
-            target_groups=[TargetGroup.primary, TargetGroup.secondary],
-            opens_on=date(year, 1, 1),
-            closes_on=date(year, 12, 31),
-        ),
-        actor=SYSTEM,
-    )
-    db.commit()
-    return config
 
 
 def csrf(client: TestClient) -> str:

@@ -125,35 +125,16 @@ def test_narrow_phone_screen_needs_no_horizontal_scrolling(new_page: NewPage, pa
 
 @pytest.fixture
 def summer_voucher_year(live_server: str) -> None:
-    """An open application year in the live server's database (configured through the service)."""
-    from datetime import date
-    from decimal import Decimal
-
+    """An open application year in the live server's database."""
     from sqlmodel import Session
 
     import tests.browser.conftest as browser_conftest
-    from app.db import make_engine, utcnow
-    from app.security import SYSTEM
-    from app.summer_voucher import service
-    from app.summer_voucher.models import TargetGroup
-    from app.summer_voucher.schemas import YearConfigurationIn
+    from app.db import make_engine
+    from tests.conftest import open_summer_voucher_year
 
     engine = make_engine(browser_conftest.LIVE_DATABASE_URL)
-    year = utcnow().astimezone(service.HELSINKI).year
     with Session(engine) as session:
-        service.save_configuration(
-            session,
-            data=YearConfigurationIn(
-                year=year,
-                voucher_value=Decimal("350"),
-                min_work_hours=60,
-                min_work_compensation=Decimal("500"),
-                target_groups=[TargetGroup.primary, TargetGroup.secondary],
-                opens_on=date(year, 1, 1),
-                closes_on=date(year, 12, 31),
-            ),
-            actor=SYSTEM,
-        )
+        open_summer_voucher_year(session)
         session.commit()
     engine.dispose()
 

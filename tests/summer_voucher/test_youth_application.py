@@ -13,12 +13,11 @@ from sqlmodel import Session, col, func, select
 
 from app.db import make_engine, utcnow
 from app.notifications.models import OutboxMessage
-from app.security import SYSTEM
 from app.summer_voucher import serials, service
 from app.summer_voucher.errors import AlreadyAssigned, EmailInUse
-from app.summer_voucher.models import TargetGroup, Voucher, YearConfiguration, YouthApplication
+from app.summer_voucher.models import Voucher, YearConfiguration, YouthApplication
 from app.summer_voucher.population import FixtureRegister, RegisterUnavailable
-from app.summer_voucher.schemas import YearConfigurationIn, YouthApplicationIn
+from app.summer_voucher.schemas import YouthApplicationIn
 
 EETU = {
     "first_name": "Eetu",
@@ -26,26 +25,6 @@ EETU = {
     "hetu": "220410A3177",
     "postcode": "00510",
 }  # 16, Helsinki
-
-
-@pytest.fixture
-def open_year(db: Session) -> YearConfiguration:
-    year = utcnow().astimezone(service.HELSINKI).year
-    config = service.save_configuration(
-        db,
-        data=YearConfigurationIn(
-            year=year,
-            voucher_value=Decimal("350"),
-            min_work_hours=60,
-            min_work_compensation=Decimal("500"),
-            target_groups=[TargetGroup.primary, TargetGroup.secondary],
-            opens_on=date(year, 1, 1),
-            closes_on=date(year, 12, 31),
-        ),
-        actor=SYSTEM,
-    )
-    db.commit()  # inside the test's outer transaction, still rolled back at the end
-    return config
 
 
 def form(client: TestClient, **overrides: str) -> dict[str, str]:
