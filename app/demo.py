@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from app.companies.models import Company
+from app.db import utcnow
+from app.security import SYSTEM
+from app.summer_voucher import service as summer_voucher
+from app.summer_voucher.schemas import SchoolImportIn, YearConfigurationIn
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,17 @@ DEMO_COMPANIES = (
 )
 
 
+DEMO_SCHOOLS = (
+    "Arabian peruskoulu",
+    "Kallion lukio",
+    "Helsingin kuvataidelukio",
+    "Vallilan peruskoulu",
+    "Stadin ammatti- ja aikuisopisto",
+    "Svenska normallyceum",
+    "Töölön yhteiskoulu",
+)
+
+
 def load_demo_data(session: Session) -> dict[str, int]:
     """Insert the demo rows that are missing; return how many of each were added."""
     existing = set(session.exec(select(Company.business_id)).all())
@@ -63,7 +78,21 @@ def load_demo_data(session: Session) -> dict[str, int]:
             continue
         session.add(Company(**demo.__dict__))
         added += 1
-    return {"companies": added}
+    # Kesäseteli open all this year, so the youth form can be tried at once.
+    year = utcnow().astimezone(summer_voucher.HELSINKI).year
+    configs = 0
+    if summer_voucher.configuration_for(session, year=year) is None:
+        defaults = summer_voucher.default_configuration(year=year)
+        summer_voucher.save_configuration(
+            session,
+            data=YearConfigurationIn.model_validate({**defaults, "closes_on": f"{year}-12-31"}),
+            actor=SYSTEM,
+        )
+        configs = 1
+    schools = summer_voucher.import_schools(
+        session, data=SchoolImportIn(names="\n".join(DEMO_SCHOOLS)), actor=SYSTEM
+    )
+    return {"companies": added, "summer_voucher_years": configs, "schools": schools}
 
 
 # Demo users of the local test identity provider (`make run`; the README lists them). The `sub`
