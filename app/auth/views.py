@@ -131,7 +131,9 @@ async def _finish_oidc(
         raise ValueError("no ID token")
     try:
         extra = await oauth_client.userinfo(token=token)
-    except LOGIN_ERRORS:
+    except LOGIN_ERRORS as exc:
+        # The verified ID token is enough to log in; the userinfo claims only add to it.
+        log.warning("userinfo_unavailable", provider=name, error=type(exc).__name__)
         extra = {}
     if extra and extra.get("sub") == claims["sub"]:
         claims = {**extra, **claims}  # the signed ID token wins where both say something
