@@ -39,10 +39,9 @@ format: install
 	$(BIN)/ruff check --fix app tests bench migrations
 	$(BIN)/ruff format app tests bench migrations
 
-## make messages: extract the translatable strings and update the fi/sv/en catalogs.
+## make messages: add new strings to the fi/sv/en catalogs (scripts/messages.py --help).
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --omit-header --sort-output -o locale/messages.pot .
-	$(BIN)/pybabel update -i locale/messages.pot -d locale --no-location --omit-header --no-wrap --ignore-obsolete
+	$(BIN)/python scripts/messages.py
 
 ## make bench: load the app on loopback and print ratios against /api/v1/ping.
 bench: install

@@ -43,19 +43,24 @@ def cmd_send_mail() -> int:
 def cmd_retention() -> int:
     """Delete personal data whose retention period has ended (run daily)."""
     from app.db import utcnow
-    from app.jobs.retention import purge_youth_applications
+    from app.documents.storage import LocalFileStore
+    from app.jobs.retention import purge_claims, purge_youth_applications, sweep_files
 
     settings = get_settings()
     crypto.configure(settings)
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:
-            result = purge_youth_applications(session, now=utcnow())
+            now = utcnow()
+            claims = purge_claims(session, now=now)
+            result = purge_youth_applications(session, now=now)
             session.commit()
+            files = sweep_files(session, store=LocalFileStore(settings.files_dir))
     finally:
         engine.dispose()
     print(
-        f"Retention: {result.youth_applications} youth applications and {result.vouchers} vouchers deleted."
+        f"Retention: {result.youth_applications} youth applications and {result.vouchers} vouchers,"
+        f" {claims.claims} claims and {claims.attachments} attachments ({files} files) deleted."
     )
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -118,6 +119,8 @@ class Settings(BaseSettings):
     # Send queued e-mail from the web process (development); production drains with `send-mail`.
     outbox_worker: bool = False
 
+    # Attachment contents (app/documents/storage.py); rows in the database name them.
+    files_dir: Path = Path("var/files")
     max_body_bytes: int = 12 * 1024 * 1024  # uploads are limited to 10 MB each, plus form overhead
     log_level: str = "INFO"
     log_json: bool = True

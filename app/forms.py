@@ -50,6 +50,22 @@ MESSAGES: dict[str, str] = {
     "reply_needs_email": N_("Enter your e-mail address so that we can reply."),
     "dates_order": N_("Enter a closing date that is on or after the opening date."),
     "birthdate_range": N_("Enter a birth date in the past."),
+    "hours": N_("Enter the hours as a number, for example 62,5."),
+    "hours_decimals": N_("Enter the hours with at most two decimals."),
+    "employment_dates_order": N_("Enter an end date that is on or after the start date."),
+    "bic": N_("Enter the bank's SWIFT/BIC code, for example NDEAFIHH."),
+    "required_on_submit": N_("Fill in this field before sending the claim."),
+    "outside_work_period": N_("The employment must be within the work period %(start)s–%(end)s."),
+    "below_min_hours": N_(
+        "The voucher requires at least %(min_hours)s hours of work. Check the hours."
+    ),
+    "below_min_pay": N_(
+        "The voucher requires a salary of at least %(min_pay)s €. Check the salary."
+    ),
+    "attachments_missing": N_("Add at least one file."),
+    "employee_not_loaded": N_(
+        "Load the employee's information with their name and the voucher's serial number first."
+    ),
     "school_missing": N_(
         "Choose your school, or tick that it is not on the list and type its name."
     ),

@@ -24,6 +24,7 @@ from app.auth.oidc import build_oauth
 from app.companies import ytj
 from app.config import Settings, UnsafeSettingsError, get_settings
 from app.db import make_engine
+from app.documents.storage import LocalFileStore
 from app.employer import api as employer_api
 from app.employer import views as employer_views
 from app.logs import configure_logging
@@ -35,6 +36,7 @@ from app.pages import api as pages_api
 from app.pages import views as pages_views
 from app.security import BodySizeLimitMiddleware, content_security_policy, verify_csrf
 from app.summer_voucher import api as summer_voucher_api
+from app.summer_voucher import claim_views as summer_voucher_claim_views
 from app.summer_voucher import population
 from app.summer_voucher import views as summer_voucher_views
 from app.system import router as system_router
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.oauth = build_oauth(settings)
     app.state.company_register = ytj.from_settings(settings)
     app.state.population_register = population.from_settings(settings)
+    app.state.file_store = LocalFileStore(settings.files_dir)
     app.state.mandate_client = (
         SuomiFiClient.from_settings(settings) if settings.mandate_source == "suomifi" else None
     )
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_summer_voucher.exports_router)
     app.include_router(admin_summer_voucher_youth.router)
     app.include_router(summer_voucher_views.router)
+    app.include_router(summer_voucher_claim_views.router)
     app.include_router(summer_voucher_api.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 

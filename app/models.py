@@ -10,15 +10,26 @@ from app.db import metadata
 from app.notifications.models import OutboxMessage
 from app.pages.models import AccessibilityFeedback
 from app.ratelimit import RateLimitBucket
-from app.summer_voucher.models import School, Voucher, YearConfiguration, YouthApplication
+from app.summer_voucher.models import (
+    Claim,
+    ClaimAttachment,
+    School,
+    TimelineEntry,
+    Voucher,
+    YearConfiguration,
+    YouthApplication,
+)
 
 __all__ = [
     "AccessibilityFeedback",
     "AuditEvent",
+    "Claim",
+    "ClaimAttachment",
     "Company",
     "OutboxMessage",
     "RateLimitBucket",
     "School",
+    "TimelineEntry",
     "User",
     "UserSession",
     "Voucher",

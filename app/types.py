@@ -18,6 +18,7 @@ from stdnum.fi import hetu as std_hetu
 from stdnum.fi import ytunnus as std_ytunnus
 
 CENT = Decimal("0.01")
+MAX_HOURS = Decimal("10000")
 MAX_EUROS = Decimal("99999999.99")
 
 
@@ -111,6 +112,23 @@ def normalize_euros(value: Any) -> Decimal:
     return amount.quantize(CENT)
 
 
+def normalize_hours(value: Any) -> Decimal:
+    """Hours worked with at most two decimals; accepts 62,5 and 62.5."""
+    text = _text(value).replace(" ", "") if not isinstance(value, Decimal) else str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = repr(value)
+    text = text.replace(",", ".")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise PydanticCustomError("hours", "Invalid hours") from exc
+    if not amount.is_finite() or amount < 0 or amount > MAX_HOURS:
+        raise PydanticCustomError("hours", "Invalid hours")
+    if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise PydanticCustomError("hours_decimals", "At most two decimals")
+    return amount.quantize(CENT)
+
+
 BusinessId = Annotated[str, BeforeValidator(normalize_business_id)]
 Hetu = Annotated[str, BeforeValidator(normalize_hetu)]
 Iban = Annotated[str, BeforeValidator(normalize_iban)]
@@ -118,6 +136,7 @@ FinnishIban = Annotated[str, BeforeValidator(normalize_iban), AfterValidator(req
 Postcode = Annotated[str, BeforeValidator(normalize_postcode)]
 Phone = Annotated[str, BeforeValidator(normalize_phone)]
 Euros = Annotated[Decimal, BeforeValidator(normalize_euros)]
+Hours = Annotated[Decimal, BeforeValidator(normalize_hours)]
 
 
 def mask_hetu(value: str | None) -> str:

@@ -149,9 +149,12 @@ def ytj_fake() -> Iterator[YtjFake]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, idp: str, ytj_fake: YtjFake) -> Settings:
+def settings(
+    database_url: str, idp: str, ytj_fake: YtjFake, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return make_settings(
         database_url,
+        files_dir=tmp_path_factory.mktemp("files"),
         employer_oidc_issuer=idp,
         staff_oidc_issuer=idp,
         ytj_base_url=ytj_fake.base_url,

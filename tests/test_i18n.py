@@ -16,6 +16,11 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def extracted_messages() -> set[str]:
+    return set(extracted_messages_with_plurals())
+
+
+def extracted_messages_with_plurals() -> dict[str, str | None]:
+    """Message id -> its plural form (None for a singular-only message)."""
     method_map = [
         ("app/**.py", "python"),
         ("templates/**.html", "jinja2"),
@@ -23,12 +28,15 @@ def extracted_messages() -> set[str]:
     ]
     options = {"templates/**.html": {"trimmed": "true"}, "templates/**.txt": {"trimmed": "true"}}
     keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
-    found: set[str] = set()
+    found: dict[str, str | None] = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options, keywords=keywords
     ):
         # A plural message is one catalog entry, keyed by its singular form.
-        found.add(message if isinstance(message, str) else message[0])
+        if isinstance(message, str):
+            found.setdefault(message, None)
+        else:
+            found[message[0]] = message[1]
     return found
 
 

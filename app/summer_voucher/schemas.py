@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from app.i18n import N_, gettext
-from app.summer_voucher.models import TargetGroup
-from app.types import Email, Euros, Hetu, Phone, Postcode
+from app.summer_voucher.models import HiredWithoutVoucher, NoteType, TargetGroup
+from app.types import Email, Euros, Hetu, Hours, Iban, Phone, Postcode
 
 
 class YearConfigurationIn(BaseModel):
@@ -140,3 +149,127 @@ class AdditionalInfoIn(BaseModel):
 
     reasons: Annotated[list[AdditionalInfoReason], Field(min_length=1)]
     description: str = Field(min_length=1, max_length=4096)
+
+
+# --- Employer claims ------------------------------------------------------------------------
+
+BIC_PATTERN = r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$"
+
+
+def _bic(value: object) -> object:
+    if value is None or value == "":
+        return None
+    text = "".join(str(value).split()).upper()
+    if not re.fullmatch(BIC_PATTERN, text):
+        raise PydanticCustomError("bic", "Invalid BIC")
+    return text
+
+
+class ClaimLookupIn(BaseModel):
+    """The employee's full name and the voucher's serial, as on the voucher (K37)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    employee_name: str = Field(min_length=1, max_length=256)
+    serial: str = Field(min_length=1, max_length=32)
+
+
+class ClaimDraftIn(BaseModel):
+    """What the employer fills in; every field may be empty while the claim is a draft, but a
+    value that is given must be valid. Submitting checks completeness (claims.submit)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    employee_phone: Phone | None = None
+    employment_postcode: Postcode | None = None
+    employment_start: date | None = None
+    employment_end: date | None = None
+    work_hours: Hours | None = None
+    salary_paid: Euros | None = None
+    job_description: str | None = Field(default=None, max_length=4096)
+    hired_without_voucher: HiredWithoutVoucher | None = None
+    contact_name: str | None = Field(default=None, max_length=256)
+    contact_email: Email | None = None
+    contact_phone: Phone | None = None
+    street_address: str | None = Field(default=None, max_length=256)
+    iban: Iban | None = None
+    payee_name: str | None = Field(default=None, max_length=256)
+    payee_address: str | None = Field(default=None, max_length=512)
+    bic: Annotated[str | None, BeforeValidator(_bic)] = None
+    bank_name: str | None = Field(default=None, max_length=256)
+    bank_address: str | None = Field(default=None, max_length=512)
+
+    @model_validator(mode="after")
+    def dates_in_order(self) -> ClaimDraftIn:
+        if (
+            self.employment_start
+            and self.employment_end
+            and self.employment_end < self.employment_start
+        ):
+            raise PydanticCustomError(
+                "employment_dates_order",
+                "The end date is before the start date",
+                {"field": "employment_end"},
+            )
+        return self
+
+
+# Required on submit (K40, K41); the foreign-account fields only for a non-Finnish IBAN (K42).
+CLAIM_REQUIRED_FIELDS = (
+    "employee_phone",
+    "employment_postcode",
+    "employment_start",
+    "employment_end",
+    "work_hours",
+    "salary_paid",
+    "hired_without_voucher",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "street_address",
+    "iban",
+)
+FOREIGN_ACCOUNT_FIELDS = ("payee_name", "payee_address", "bic", "bank_name", "bank_address")
+
+
+class ClaimSubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    terms_accepted: bool = Field(default=False, validate_default=True)
+
+    @field_validator("terms_accepted")
+    @classmethod
+    def must_accept(cls, value: bool) -> bool:
+        if not value:
+            raise PydanticCustomError("must_be_true", "Accept the terms")
+        return value
+
+
+class InformationRequestIn(BaseModel):
+    """What the handler asks of the employer; e-mailed to the claim's contact person."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    message: str = Field(min_length=1, max_length=4096)
+
+
+class ClaimDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    decision: Annotated[str, Field(pattern="^(accepted|rejected)$")]
+    reason: str | None = Field(default=None, max_length=4096, validate_default=True)
+
+    @field_validator("reason")
+    @classmethod
+    def reason_for_rejection(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("decision") == "rejected" and not value:
+            raise PydanticCustomError("missing", "Give the reason for the rejection")
+        return value
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    content: str = Field(min_length=1, max_length=4096)
+    note_type: NoteType = NoteType.internal
+    important: bool = False

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
+from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from app.crypto import blind_index
@@ -95,3 +97,36 @@ def test_each_period(db: Session) -> None:
     second = purge_youth_applications(db, now=now)
     assert second.youth_applications == 0
     assert len(db.exec(select(Voucher)).all()) == 1
+
+
+def test_claims_after_five_years_and_attachments_after_one(db: Session, app: FastAPI) -> None:
+    from datetime import UTC
+
+    from app.jobs.retention import purge_claims, sweep_files
+    from app.summer_voucher.models import Claim, ClaimAttachment
+    from tests.summer_voucher import factories as f
+
+    store = app.state.file_store
+    young = f.filled_claim(db, store)
+    old = f.filled_claim(db, store, actor=f.employer(db, subject="older"))
+    now = datetime(2031, 6, 1, tzinfo=UTC)
+    old.created_at = now - timedelta(days=5 * 366)
+    db.add(old)
+    year_ago = now - timedelta(days=400)
+    for attachment in db.exec(select(ClaimAttachment)).all():
+        if attachment.claim_id == young.id:
+            attachment.created_at = year_ago
+            db.add(attachment)
+    young.created_at = now - timedelta(days=30)
+    db.add(young)
+    db.flush()
+    keys = [a.storage_key for a in db.exec(select(ClaimAttachment)).all()]
+    result = purge_claims(db, now=now)
+    assert (result.claims, result.attachments) == (1, 4)
+    assert [c.id for c in db.exec(select(Claim)).all()] == [young.id]
+    assert db.exec(select(ClaimAttachment)).all() == []
+    # The files go once no row names them and they are old enough.
+    for key in keys:
+        path = store.root / key[:2] / key
+        os.utime(path, (0, 0))
+    assert sweep_files(db, store=store) >= len(keys)

@@ -1,0 +1,1 @@
+"""Attachments: the file store and the checks every upload passes (type by content, size)."""
