@@ -36,6 +36,7 @@ from app.pages import api as pages_api
 from app.pages import views as pages_views
 from app.security import BodySizeLimitMiddleware, content_security_policy, verify_csrf
 from app.summer_voucher import api as summer_voucher_api
+from app.summer_voucher import claim_api as summer_voucher_claim_api
 from app.summer_voucher import claim_views as summer_voucher_claim_views
 from app.summer_voucher import population
 from app.summer_voucher import views as summer_voucher_views
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_summer_voucher_youth.router)
     app.include_router(summer_voucher_views.router)
     app.include_router(summer_voucher_claim_views.router)
+    app.include_router(summer_voucher_claim_api.router)
     app.include_router(summer_voucher_api.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 

@@ -383,8 +383,11 @@ def _require_editable(claim: Claim) -> None:
         raise ClaimLocked()
 
 
-def save_draft(session: Session, *, claim: Claim, data: ClaimDraftIn, actor: Actor) -> Claim:
-    """Store what the employer typed; incomplete is fine, invalid is not (the schema)."""
+def save_draft(
+    session: Session, *, claim: Claim, data: ClaimDraftIn, actor: Actor, partial: bool = False
+) -> Claim:
+    """Store what the employer typed; incomplete is fine, invalid is not (the schema).
+    `partial` (the API's PATCH) changes only the fields given."""
     _require_editable(claim)
     if claim.voucher_id is None:
         # K37: nothing about the employment is kept before the youth is found, but the
@@ -392,9 +395,9 @@ def save_draft(session: Session, *, claim: Claim, data: ClaimDraftIn, actor: Act
         employment = {"employee_phone", "employment_postcode", "employment_start"}
         employment |= {"employment_end", "work_hours", "salary_paid", "job_description"}
         employment |= {"hired_without_voucher"}
-        values = data.model_dump(exclude=employment)
+        values = data.model_dump(exclude=employment, exclude_unset=partial)
     else:
-        values = data.model_dump()
+        values = data.model_dump(exclude_unset=partial)
     changed = [name for name, value in values.items() if getattr(claim, name) != value]
     for name, value in values.items():
         setattr(claim, name, value)

@@ -8,9 +8,11 @@ from collections.abc import Callable
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.audit import AuditEvent
+from app.auth.models import User
+from app.security import Actor
 from app.summer_voucher.models import Claim, ClaimAttachment, ClaimStatus, YearConfiguration
 from tests.conftest import login
 from tests.summer_voucher import factories as f
@@ -256,12 +258,9 @@ def test_more_information_is_added_and_the_claim_sent_back(
     from app.summer_voucher import claims
 
     employer_client(client)
-    me = db.exec(select(AuditEvent).where(col(AuditEvent.actor_kind) == "employer")).first()
-    assert me is not None
-    actor = f.employer(db)
-    actor = actor.__class__(
-        kind="employer", user_id=me.actor_id, provider="x", business_id="2956285-9"
-    )
+    me = db.exec(select(User).where(User.kind == "employer", User.subject == "employer-one")).one()
+    actor = Actor(kind="employer", user_id=str(me.id), provider="x", business_id="2956285-9")
+    f.company(db)
     claim = f.submitted_claim(db, app.state.file_store, actor=actor)
     handler = f.staff(db)
     from app.state_machine import apply_transition
