@@ -29,9 +29,22 @@ def extracted_messages_with_plurals() -> dict[str, str | None]:
     options = {"templates/**.html": {"trimmed": "true"}, "templates/**.txt": {"trimmed": "true"}}
     keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
     found: dict[str, str | None] = {}
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options, keywords=keywords
-    ):
+    # Babel's directory walk skips folders whose names start with "_", such as the shared
+    # macros in templates/_macros: walk those on their own.
+    hidden = [
+        (str(folder), [("**.html", "jinja2")], {"**.html": {"trimmed": "true"}})
+        for folder in (ROOT / "templates").rglob("_*")
+        if folder.is_dir()
+    ]
+    walks = [(str(ROOT), method_map, options), *hidden]
+    messages = (
+        found_message
+        for folder, walk_map, walk_options in walks
+        for _file, _line, found_message, _comments, _context in extract_from_dir(
+            folder, walk_map, walk_options, keywords=keywords
+        )
+    )
+    for message in messages:
         # A plural message is one catalog entry, keyed by its singular form.
         if isinstance(message, str):
             found.setdefault(message, None)
@@ -45,6 +58,7 @@ MESSAGES = extracted_messages()
 
 def test_extraction_finds_the_strings() -> None:
     assert "Skip to content" in MESSAGES
+    assert "Check the following:" in MESSAGES  # templates/_macros, which Babel's walk skips
     assert "Fill in this field." in MESSAGES  # from Python (N_)
     assert len(MESSAGES) > 100
 

@@ -1,11 +1,12 @@
-"""Back office for Kesäseteli: yearly configuration and the school list (staff admins)."""
+"""Back office for Kesäseteli: yearly configuration and the school list (staff admins), and the
+Excel exports of youth applications and employer claims (handlers)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth.dependencies import Auth, StaffAdminAuth, require_staff, require_staff_admin
@@ -13,7 +14,9 @@ from app.db import utcnow
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.forms import parse_form
-from app.summer_voucher import exports, service
+from app.i18n import gettext
+from app.summer_voucher import claim_exports, exports, service
+from app.summer_voucher.claim_exports import ExportKind, Layout
 from app.summer_voucher.models import TargetGroup
 from app.summer_voucher.schemas import SchoolImportIn, YearConfigurationIn, target_group_names
 from app.summer_voucher.service import HELSINKI
@@ -139,3 +142,71 @@ def export_youth(year: int, auth: HandlerAuth, db: SessionDep) -> Response:
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="kesaseteli-nuoret-{year}.xlsx"'},
     )
+
+
+def _exports_page(request: Request, *, message: str | None = None) -> Response:
+    year = utcnow().astimezone(HELSINKI).year
+    return render(
+        request,
+        "admin/summer_voucher/exports.html",
+        {"year": year, "previous_year": year - 1, "layouts": list(Layout), "message": message},
+    )
+
+
+@exports_router.get("/exports", name="sv_exports")
+def exports_page(request: Request) -> Response:
+    """The downloads: employer claims (unhandled, this year, last year x two layouts), youth."""
+    return _exports_page(request)
+
+
+def _parse(kind: str, columns: str) -> tuple[ExportKind, Layout]:
+    try:
+        return ExportKind(kind), Layout(columns)
+    except ValueError:
+        raise NotFound() from None
+
+
+def _claims_file(
+    request: Request, auth: Auth, db: SessionDep, kind: ExportKind, layout: Layout
+) -> Response:
+    now = utcnow()
+    content = claim_exports.claims_workbook(
+        db,
+        kind=kind,
+        columns=layout,
+        actor=auth.actor,
+        base_url=str(request.base_url),
+        now=now,
+    )
+    db.commit()  # the audit row, and the unhandled export's marks
+    if content is None:
+        return _exports_page(request, message=gettext(claim_exports.empty_message(kind)))
+    return Response(
+        content,
+        media_type=claim_exports.MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{claim_exports.filename(layout, now)}"'
+        },
+    )
+
+
+@exports_router.post("/exports/claims/unhandled/{columns}.xlsx", name="sv_export_claims_unhandled")
+def export_unhandled_claims(
+    request: Request, columns: str, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    """The claims not yet exported, marked exported as they are written (K54): a POST, as the
+    export changes them; the form carries the CSRF token."""
+    kind, layout = _parse(ExportKind.unhandled, columns)
+    return _claims_file(request, auth, db, kind, layout)
+
+
+@exports_router.get("/exports/claims/{kind}/{columns}.xlsx", name="sv_export_claims")
+def export_claims(
+    request: Request, kind: str, columns: str, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    """This or last year's claims (K55), in the reporting or the payment layout (K56)."""
+    export_kind, layout = _parse(kind, columns)
+    if export_kind is ExportKind.unhandled:
+        # It marks claims exported: only the form's POST runs it.
+        raise HTTPException(status_code=405, headers={"Allow": "POST"})
+    return _claims_file(request, auth, db, export_kind, layout)
