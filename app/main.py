@@ -16,6 +16,7 @@ from starlette.types import Scope
 
 from app import crypto, error_handlers
 from app.admin import summer_voucher as admin_summer_voucher
+from app.admin import summer_voucher_claims as admin_summer_voucher_claims
 from app.admin import summer_voucher_youth as admin_summer_voucher_youth
 from app.admin import views as admin_views
 from app.auth import views as auth_views
@@ -39,6 +40,7 @@ from app.summer_voucher import api as summer_voucher_api
 from app.summer_voucher import claim_api as summer_voucher_claim_api
 from app.summer_voucher import claim_views as summer_voucher_claim_views
 from app.summer_voucher import population
+from app.summer_voucher import staff_api as summer_voucher_staff_api
 from app.summer_voucher import views as summer_voucher_views
 from app.system import router as system_router
 from app.templating import build_templates
@@ -123,10 +125,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_summer_voucher.router)
     app.include_router(admin_summer_voucher.exports_router)
     app.include_router(admin_summer_voucher_youth.router)
+    app.include_router(admin_summer_voucher_claims.router)
     app.include_router(summer_voucher_views.router)
     app.include_router(summer_voucher_claim_views.router)
     app.include_router(summer_voucher_claim_api.router)
     app.include_router(summer_voucher_api.router)
+    app.include_router(summer_voucher_staff_api.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
     # Added innermost first: the request context wraps everything.

@@ -1,6 +1,8 @@
 """Back office for Kesäseteli youth applications: the handlers' queue, the detail with the
 register check, accepting and rejecting with a confirmation, and the application a handler
-makes for a person without a Finnish identity code (kesaseteli.md §1.4, K26-K31).
+makes for a person without a Finnish identity code (kesaseteli.md §1.4, K26-K31); the detail also
+lists the employer claims that used the voucher (K32) and carries the handlers' notes and the
+timeline (K52, K53).
 
 Everything a list shows (tab, statuses, order, page) is in the URL, so the pages work without
 JavaScript and a link can be shared or bookmarked.
@@ -13,16 +15,23 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.admin import summer_voucher_notes as notes
 from app.auth.dependencies import Auth, require_staff
 from app.db import utcnow
 from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidTransition, NotFound
 from app.forms import parse_form
 from app.i18n import gettext
-from app.summer_voucher import handling
+from app.summer_voucher import claim_handling, claims, handling
 from app.summer_voucher.handling import HandlerCreatedIn, Sort
-from app.summer_voucher.models import TargetGroup, YouthApplication, YouthStatus
-from app.summer_voucher.schemas import target_group_names
+from app.summer_voucher.models import (
+    NoteType,
+    TargetGroup,
+    TimelineEntry,
+    YouthApplication,
+    YouthStatus,
+)
+from app.summer_voucher.schemas import NoteIn, target_group_names
 from app.templating import render
 
 require_handler = require_staff("handler", "admin")
@@ -132,9 +141,16 @@ async def youth_create(request: Request, auth: HandlerAuth, db: SessionDep) -> R
     )
 
 
-@router.get("/{application_id}", name="sv_youth_detail")
-def youth_detail(
-    request: Request, application_id: int, auth: HandlerAuth, db: SessionDep
+def _detail_page(
+    request: Request,
+    db: SessionDep,
+    auth: Auth,
+    application_id: int,
+    *,
+    timeline: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
 ) -> Response:
     found = handling.detail(
         db,
@@ -145,11 +161,47 @@ def youth_detail(
     if found is None:
         raise NotFound()
     db.commit()  # the audit row of the read
+    chosen = notes.timeline_filter(timeline)
+    entries = claim_handling.youth_timeline(
+        db, application_id=application_id, kinds=[chosen] if chosen else []
+    )
     return render(
         request,
         "admin/summer_voucher/youth_detail.html",
-        {"detail": found, "target_group_names": target_group_names()},
+        {
+            "detail": found,
+            "target_group_names": target_group_names(),
+            "voucher_claims": claim_handling.claims_using_voucher(
+                db, youth_application_id=application_id
+            ),
+            "claim_status_names": {k: gettext(v) for k, v in claims.STATUS_NAMES.items()},
+            "timeline_entries": entries,
+            "timeline_filter": chosen,
+            "timeline_url": request.url_for("sv_youth_detail", application_id=application_id).path,
+            "note_action": request.url_for("sv_youth_note_add", application_id=application_id).path,
+            "note_links": notes.own_note_links(
+                request, entries, auth, "sv_youth_note_edit", application_id=application_id
+            ),
+            "note_labels": notes.note_labels(),
+            "note_type_names": notes.note_type_names(),
+            "errors": errors or {},
+            "values": values or {"note_type": NoteType.internal.value},
+        },
+        status_code=status,
     )
+
+
+@router.get("/{application_id}", name="sv_youth_detail")
+def youth_detail(
+    request: Request,
+    application_id: int,
+    auth: HandlerAuth,
+    db: SessionDep,
+    timeline: str | None = None,
+) -> Response:
+    """The application, the register check, the claims that used the voucher (K32), notes and
+    the timeline (K52, K53)."""
+    return _detail_page(request, db, auth, application_id, timeline=timeline)
 
 
 def _loaded(db: SessionDep, application_id: int) -> YouthApplication:
@@ -236,3 +288,113 @@ def youth_reject(
     return RedirectResponse(
         request.url_for("sv_youth_detail", application_id=application_id).path, status_code=303
     )
+
+
+# --- Notes (K52) ------------------------------------------------------------------------------
+
+
+def _detail_url(request: Request, application_id: int) -> str:
+    return request.url_for("sv_youth_detail", application_id=application_id).path
+
+
+@router.post("/{application_id}/notes", name="sv_youth_note_add")
+async def youth_note_add(
+    request: Request, application_id: int, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    application = _loaded(db, application_id)
+    result = parse_form(NoteIn, await request.form())
+    if result.data is None:
+        return _detail_page(
+            request,
+            db,
+            auth,
+            application_id,
+            errors=result.errors,
+            values=result.values,
+            status=422,
+        )
+    claim_handling.add_note(db, target=application, data=result.data, actor=auth.actor)
+    db.commit()
+    return RedirectResponse(_detail_url(request, application_id) + "#timeline", status_code=303)
+
+
+def _own_note(
+    request: Request, db: SessionDep, auth: Auth, application_id: int, note_id: int
+) -> TimelineEntry:
+    note = claim_handling.get_note(db, target=_loaded(db, application_id), note_id=note_id)
+    notes.require_own(request, db, auth, note)
+    return note
+
+
+def _note_urls(request: Request, application_id: int, note_id: int) -> notes.NoteUrls:
+    return notes.NoteUrls(
+        back=_detail_url(request, application_id),
+        action=request.url_for(
+            "sv_youth_note_update", application_id=application_id, note_id=note_id
+        ).path,
+        delete_url=request.url_for(
+            "sv_youth_note_confirm", application_id=application_id, note_id=note_id
+        ).path,
+    )
+
+
+@router.get("/{application_id}/notes/{note_id}", name="sv_youth_note_edit")
+def youth_note_edit(
+    request: Request, application_id: int, note_id: int, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    note = _own_note(request, db, auth, application_id, note_id)
+    return notes.note_page(
+        request,
+        template="admin/summer_voucher/note_edit.html",
+        note=note,
+        urls=_note_urls(request, application_id, note_id),
+    )
+
+
+@router.post("/{application_id}/notes/{note_id}", name="sv_youth_note_update")
+async def youth_note_update(
+    request: Request, application_id: int, note_id: int, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    note = _own_note(request, db, auth, application_id, note_id)
+    result = parse_form(NoteIn, await request.form())
+    if result.data is None:
+        return notes.note_page(
+            request,
+            template="admin/summer_voucher/note_edit.html",
+            note=note,
+            values=result.values,
+            errors=result.errors,
+            status=422,
+            urls=_note_urls(request, application_id, note_id),
+        )
+    claim_handling.edit_note(db, note=note, data=result.data, actor=auth.actor)
+    db.commit()
+    return RedirectResponse(_detail_url(request, application_id) + "#timeline", status_code=303)
+
+
+@router.get("/{application_id}/notes/{note_id}/delete", name="sv_youth_note_confirm")
+def youth_note_confirm(
+    request: Request, application_id: int, note_id: int, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    note = _own_note(request, db, auth, application_id, note_id)
+    return notes.note_page(
+        request,
+        template="admin/summer_voucher/note_delete.html",
+        note=note,
+        urls=notes.NoteUrls(
+            back=_detail_url(request, application_id),
+            action=request.url_for(
+                "sv_youth_note_delete", application_id=application_id, note_id=note_id
+            ).path,
+        ),
+    )
+
+
+@router.post("/{application_id}/notes/{note_id}/delete", name="sv_youth_note_delete")
+def youth_note_delete(
+    request: Request, application_id: int, note_id: int, auth: HandlerAuth, db: SessionDep
+) -> Response:
+    note = _own_note(request, db, auth, application_id, note_id)
+    claim_handling.delete_note(db, note=note, actor=auth.actor)
+    db.commit()
+    return RedirectResponse(_detail_url(request, application_id) + "#timeline", status_code=303)

@@ -3,8 +3,8 @@ check, accepting, rejecting and the handler-created application for a person wit
 personal identity code (kesaseteli.md §1.4, K26-K31). Session first, keyword arguments; never
 commits.
 
-Employer claims linked to a voucher (the detail's "vouchers claimed" list, K32) come with the
-employer claim step; this module does not pretend to show them before they exist.
+The employer claims that used a youth's voucher (K32), and the handlers' notes and timeline,
+are in claim_handling.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app import audit
+from app.auth.models import User
 from app.crypto import blind_index
 from app.db import utcnow
 from app.errors import AppError, InvalidTransition
@@ -33,6 +34,8 @@ from app.summer_voucher import service
 from app.summer_voucher.models import (
     TARGET_GROUP_AGE,
     TargetGroup,
+    TimelineEntry,
+    TimelineKind,
     Voucher,
     YouthApplication,
     YouthStatus,
@@ -379,7 +382,7 @@ def _handle(
     actor: Actor,
     now: datetime,
 ) -> None:
-    apply_transition(
+    old, new = apply_transition(
         session,
         obj=application,
         table=YOUTH_TRANSITIONS,
@@ -392,6 +395,27 @@ def _handle(
             "handler_id": int(actor.user_id) if actor.user_id else None,
         },
     )
+    _status_event(session, application=application, old=old, new=new, actor=actor)
+
+
+def _status_event(
+    session: Session, *, application: YouthApplication, old: str, new: str, actor: Actor
+) -> None:
+    """The handler's move on the application's timeline (K53), with the handler's name as it
+    is now: the timeline outlives changes to the user."""
+    user_id = int(actor.user_id) if actor.user_id and actor.user_id.isdigit() else None
+    user = session.get(User, user_id) if user_id is not None else None
+    session.add(
+        TimelineEntry(
+            youth_application_id=application.id,
+            kind=TimelineKind.status,
+            actor_id=user.id if user else None,
+            actor_name=(user.name if user else None) or "—",
+            from_status=old,
+            to_status=new,
+        )
+    )
+    session.flush()
 
 
 def accept_by_handler(
