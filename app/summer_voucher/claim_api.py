@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from app.auth.dependencies import EmployerAuth, require_employer
 from app.deps import SessionDep
+from app.documents.downloads import download
 from app.documents.uploads import MAX_BYTES, check_upload
 from app.i18n import current_language
 from app.summer_voucher import claims
@@ -255,14 +256,7 @@ def get_attachment(
         db, claim=claim, attachment=row, store=request.app.state.file_store, actor=auth.actor
     )
     db.commit()
-    return Response(
-        content,
-        media_type=row.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{row.filename}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return download(content, filename=row.filename, content_type=row.content_type)
 
 
 @router.delete("/{claim_id}/attachments/{attachment_id}", status_code=204)

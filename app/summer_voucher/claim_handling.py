@@ -28,6 +28,7 @@ from app.notifications.service import queue_email, render_email
 from app.security import Actor
 from app.state_machine import apply_transition
 from app.summer_voucher import claims, handling
+from app.summer_voucher import timeline as timeline_events
 from app.summer_voucher.models import (
     Claim,
     ClaimAttachment,
@@ -470,7 +471,7 @@ def add_note(session: Session, *, target: NoteTarget, data: NoteIn, actor: Actor
         youth_application_id=youth_application_id,
         kind=TimelineKind.note,
         actor_id=claims.user_id_of(actor),
-        actor_name=claims.actor_name(session, actor),
+        actor_name=timeline_events.actor_name(session, actor),
         note_type=data.note_type,
         important=data.important,
         content=data.content,

@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from app.auth.dependencies import EmployerAuth, require_employer
 from app.companies import service as companies
 from app.deps import SessionDep
+from app.documents.downloads import download
 from app.documents.uploads import MAX_BYTES, UploadRejected, check_upload
 from app.errors import NotFound, ValidationFailed
 from app.forms import errors_by_field, parse_form
@@ -299,14 +300,7 @@ def claim_attachment(
         db, claim=claim, attachment=attachment, store=request.app.state.file_store, actor=auth.actor
     )
     db.commit()
-    return Response(
-        content,
-        media_type=attachment.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{attachment.filename}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return download(content, filename=attachment.filename, content_type=attachment.content_type)
 
 
 @router.post(

@@ -23,7 +23,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app import audit, rules
 from app.audit import Outcome
-from app.auth.models import User
 from app.companies.models import Company
 from app.db import utcnow
 from app.documents.storage import FileStore
@@ -33,6 +32,7 @@ from app.i18n import N_
 from app.security import Actor
 from app.state_machine import TransitionTable, apply_transition
 from app.summer_voucher import handling, service
+from app.summer_voucher import timeline as timeline_events
 from app.summer_voucher.models import (
     AttachmentKind,
     Claim,
@@ -732,28 +732,12 @@ def _employer_actor(actor: Actor) -> Actor:
     return dataclasses.replace(actor, roles=actor.roles | {EMPLOYER})
 
 
-def actor_name(session: Session, actor: Actor) -> str:
-    user = (
-        session.get(User, user_id_of(actor)) if actor.user_id and actor.user_id.isdigit() else None
-    )
-    return (user.name if user and user.name else None) or "—"
-
-
 def add_status_event(
     session: Session, *, claim: Claim, old: str, new: str, actor: Actor, content: str | None = None
 ) -> None:
-    session.add(
-        TimelineEntry(
-            claim_id=claim.id,
-            kind=TimelineKind.status,
-            actor_id=user_id_of(actor) if actor.user_id and actor.user_id.isdigit() else None,
-            actor_name=actor_name(session, actor),
-            from_status=old,
-            to_status=new,
-            content=content,
-        )
+    timeline_events.add_status_event(
+        session, claim_id=claim.id, old=old, new=new, actor=actor, content=content
     )
-    session.flush()
 
 
 def submit(session: Session, *, claim: Claim, data: ClaimSubmitIn, actor: Actor) -> Claim:

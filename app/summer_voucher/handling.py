@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app import audit
-from app.auth.models import User
 from app.crypto import blind_index
 from app.db import utcnow
 from app.errors import AppError, InvalidTransition
@@ -31,11 +30,10 @@ from app.i18n import N_
 from app.security import Actor
 from app.state_machine import TransitionTable, apply_transition
 from app.summer_voucher import service
+from app.summer_voucher import timeline as timeline_events
 from app.summer_voucher.models import (
     TARGET_GROUP_AGE,
     TargetGroup,
-    TimelineEntry,
-    TimelineKind,
     Voucher,
     YouthApplication,
     YouthStatus,
@@ -395,27 +393,9 @@ def _handle(
             "handler_id": int(actor.user_id) if actor.user_id else None,
         },
     )
-    _status_event(session, application=application, old=old, new=new, actor=actor)
-
-
-def _status_event(
-    session: Session, *, application: YouthApplication, old: str, new: str, actor: Actor
-) -> None:
-    """The handler's move on the application's timeline (K53), with the handler's name as it
-    is now: the timeline outlives changes to the user."""
-    user_id = int(actor.user_id) if actor.user_id and actor.user_id.isdigit() else None
-    user = session.get(User, user_id) if user_id is not None else None
-    session.add(
-        TimelineEntry(
-            youth_application_id=application.id,
-            kind=TimelineKind.status,
-            actor_id=user.id if user else None,
-            actor_name=(user.name if user else None) or "—",
-            from_status=old,
-            to_status=new,
-        )
+    timeline_events.add_status_event(
+        session, youth_application_id=application.id, old=old, new=new, actor=actor
     )
-    session.flush()
 
 
 def accept_by_handler(

@@ -22,6 +22,7 @@ from app.errors import Conflict
 from app.notifications.service import Attachment, queue_email, render_email
 from app.security import ANONYMOUS, SYSTEM, Actor
 from app.summer_voucher import serials
+from app.summer_voucher import timeline as timeline_events
 from app.summer_voucher.errors import (
     AlreadyAssigned,
     EmailInUse,
@@ -376,8 +377,22 @@ def activate(
         application.status = YouthStatus.additional_information_requested
         session.add(application)
         session.flush()
+        timeline_events.add_status_event(
+            session,
+            youth_application_id=application.id,
+            old=YouthStatus.submitted,
+            new=YouthStatus.additional_information_requested,
+            actor=ANONYMOUS,
+        )
         return Activation(ActivationOutcome.additional_info, application)
     accept(session, application=application, actor=SYSTEM, now=now, handler_email=handler_email)
+    timeline_events.add_status_event(
+        session,
+        youth_application_id=application.id,
+        old=YouthStatus.submitted,
+        new=YouthStatus.accepted,
+        actor=SYSTEM,
+    )
     return Activation(ActivationOutcome.accepted, application)
 
 
@@ -541,6 +556,13 @@ def provide_additional_info(
     application.status = YouthStatus.additional_information_provided
     session.add(application)
     session.flush()
+    timeline_events.add_status_event(
+        session,
+        youth_application_id=application.id,
+        old=YouthStatus.additional_information_requested,
+        new=YouthStatus.additional_information_provided,
+        actor=ANONYMOUS,
+    )
     audit.record(
         session,
         actor=ANONYMOUS,

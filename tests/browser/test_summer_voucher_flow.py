@@ -206,3 +206,31 @@ def test_youth_voucher_claim_and_approval(
     expect(employer.get_by_text("Lähetetty")).to_be_visible()
     assert watch.foreign_requests == []
     assert watch.console_errors == []
+
+    # 4. A handler approves it in the back office (Finnish), keyboard and all.
+    handler, watch = new_page(locale="fi-FI")
+    handler.goto("/admin/summer-voucher/claims")
+    handler.locator('button[name="sub"][value="staff-handler"]').click()
+    expect(handler.get_by_role("heading", level=1)).to_have_text(
+        "Kesäseteli: työnantajien hakemukset"
+    )
+    watch.console_errors.clear()  # the test provider's login page
+    assert_accessible(handler)
+    handler.get_by_role("link", name=re.compile(re.escape(serial))).click()
+    expect(handler.get_by_text("Kahvila Esimerkki Oy").first).to_be_visible()
+    assert_accessible(handler)
+    handler.get_by_role("link", name="Hyväksy", exact=True).click()
+    assert_accessible(handler)
+    expect(handler.locator("#decision-accepted")).to_be_checked()
+    handler.get_by_role("button", name="Tallenna päätös").click()
+    expect(handler.get_by_text("Hyväksytty").first).to_be_visible()
+    expect(handler.get_by_text("350,00").first).to_be_visible()
+    assert_accessible(handler)
+    assert watch.foreign_requests == []
+    assert watch.console_errors == []
+
+    # The employer sees the decision and the amount.
+    employer.reload()
+    employer.get_by_role("link", name=re.compile("avaa hakemus")).first.click()
+    expect(employer.get_by_text("Hakemus hyväksyttiin.", exact=False)).to_be_visible()
+    assert_accessible(employer)

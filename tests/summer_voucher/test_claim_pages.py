@@ -220,6 +220,10 @@ def test_files_are_downloaded_and_deleted_only_by_the_company(
     assert download.content == f.PDF
     assert download.headers["content-type"] == "application/pdf"
     assert download.headers["x-content-type-options"] == "nosniff"
+    upload(client, path, csrf, "payslip", f.PDF, "Työ palkka.pdf")
+    named = db.exec(select(ClaimAttachment).where(ClaimAttachment.kind == "payslip")).one()
+    header = client.get(f"{path}/attachments/{named.id}").headers["content-disposition"]
+    assert header.endswith("filename*=UTF-8''Ty%C3%B6%20palkka.pdf")
 
     client.post("/logout", data={"csrf_token": csrf()})
     client.cookies.clear()
