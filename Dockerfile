@@ -27,6 +27,8 @@ COPY --chown=portal:portal migrations ./migrations
 COPY --chown=portal:portal templates ./templates
 COPY --chown=portal:portal static ./static
 COPY --chown=portal:portal locale ./locale
+# Attachment contents (FILES_DIR): mount a volume or shared storage here in production.
+RUN mkdir -p /srv/portal/var/files && chown -R portal:portal /srv/portal/var
 USER portal
 
 EXPOSE 8000
