@@ -15,6 +15,7 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 from app import crypto, error_handlers
+from app.admin import email_templates as admin_email_templates
 from app.admin import summer_voucher as admin_summer_voucher
 from app.admin import summer_voucher_claims as admin_summer_voucher_claims
 from app.admin import summer_voucher_youth as admin_summer_voucher_youth
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(employer_views.router)
     app.include_router(employer_api.router)
     app.include_router(admin_views.router)
+    app.include_router(admin_email_templates.router)
     app.include_router(admin_summer_voucher.router)
     app.include_router(admin_summer_voucher.exports_router)
     app.include_router(admin_summer_voucher_youth.router)

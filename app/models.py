@@ -7,7 +7,7 @@ from app.audit import AuditEvent
 from app.auth.models import User, UserSession
 from app.companies.models import Company
 from app.db import metadata
-from app.notifications.models import OutboxMessage
+from app.notifications.models import EmailTemplate, OutboxMessage
 from app.pages.models import AccessibilityFeedback
 from app.ratelimit import RateLimitBucket
 from app.summer_voucher.models import (
@@ -26,6 +26,7 @@ __all__ = [
     "Claim",
     "ClaimAttachment",
     "Company",
+    "EmailTemplate",
     "OutboxMessage",
     "RateLimitBucket",
     "School",

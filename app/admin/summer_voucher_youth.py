@@ -125,13 +125,22 @@ def youth_new(request: Request) -> Response:
 
 
 @router.post("/new", name="sv_youth_create")
-async def youth_create(request: Request, auth: HandlerAuth, db: SessionDep) -> Response:
+async def youth_create(
+    request: Request, auth: HandlerAuth, db: SessionDep, settings: SettingsDep
+) -> Response:
     result = parse_form(HandlerCreatedIn, await request.form())
     if result.data is None:
         return _new_page(request, result.values, result.errors, status=422)
     try:
         application = handling.create_without_hetu(
-            db, data=result.data, actor=auth.actor, now=utcnow()
+            db,
+            data=result.data,
+            actor=auth.actor,
+            now=utcnow(),
+            handler_email=settings.summer_voucher_handler_email,
+            link_for=lambda application_id: str(
+                request.url_for("sv_youth_detail", application_id=application_id)
+            ),
         )
     except handling.EmailTaken as exc:
         return _new_page(request, result.values, {"email": gettext(exc.message)}, status=409)

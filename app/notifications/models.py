@@ -72,3 +72,27 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=200)
+
+
+class EmailTemplate(SQLModel, table=True):
+    """An e-mail text edited by a staff admin, used instead of the file templates
+    (templates/email/<kind>/) for one kind of e-mail in one language.
+
+    The three parts are Jinja2 source, rendered in a sandbox (email_templates.py). Deleting the
+    row returns the kind to its file templates. One row per (kind, language), enforced here.
+    """
+
+    __tablename__ = "email_template"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "language"),
+        sa.CheckConstraint("language IN ('fi', 'sv', 'en')", name="language"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=100)
+    language: str = Field(max_length=2)
+    subject: str = Field(max_length=1000)
+    body_text: str = Field(sa_type=sa.Text)
+    body_html: str = Field(sa_type=sa.Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")

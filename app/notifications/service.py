@@ -18,8 +18,12 @@ from jinja2 import Environment
 from sqlmodel import Session
 
 from app import i18n
+from app.logs import get_logger
+from app.notifications import email_templates
 from app.notifications.models import OutboxMessage
 from app.templating import build_environment
+
+logger = get_logger(__name__)
 
 # Attachments travel inside the outbox row, so they are kept small: a decision or a voucher PDF.
 MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
@@ -118,13 +122,40 @@ def _environment() -> Environment:
     return build_environment(strict=True)
 
 
-def render_email(template_name: str, context: Mapping[str, Any], *, language: str) -> RenderedEmail:
-    """Render templates/email/<template_name>/{subject.txt, body.txt, body.html} in `language`.
+def render_email(
+    template_name: str,
+    context: Mapping[str, Any],
+    *,
+    language: str,
+    session: Session | None = None,
+) -> RenderedEmail:
+    """Render templates/email/<template_name>/{subject.txt, body.txt, body.html} in `language`,
+    or, given a `session`, the staff admins' edited text of that kind and language if any
+    (email_templates.py: rendered in a sandbox).
 
     HTML is autoescaped, the text parts are not. The subject is folded onto one line, so a
-    template's line breaks can never become header lines.
+    template's line breaks can never become header lines. An edited text that fails with this
+    context (it was checked only with sample values) is logged and the files are used instead:
+    the e-mail still goes out.
     """
     _check_language(language)
+    if session is not None:
+        override = email_templates.find_override(session, kind=template_name, language=language)
+        if override is not None:
+            try:
+                subject, text, html = email_templates.render_parts(
+                    {part: getattr(override, part) for part in email_templates.PARTS},
+                    context,
+                    language=language,
+                )
+                return RenderedEmail(subject=subject, text=text, html=html)
+            except Exception as exc:
+                logger.error(
+                    "email_template.render_failed",
+                    kind=template_name,
+                    language=language,
+                    error=type(exc).__name__,
+                )
     env = _environment()
     with i18n.language(language):
         subject, text, html = (

@@ -415,6 +415,7 @@ def request_information(
             "lang": language,
         },
         language=language,
+        session=session,
     )
     queue_email(
         session,

@@ -10,7 +10,7 @@ are in claim_handling.py.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -458,7 +458,13 @@ class HandlerCreatedIn(BaseModel):
 
 
 def create_without_hetu(
-    session: Session, *, data: HandlerCreatedIn, actor: Actor, now: datetime
+    session: Session,
+    *,
+    data: HandlerCreatedIn,
+    actor: Actor,
+    now: datetime,
+    handler_email: str | None = None,
+    link_for: Callable[[int], str] | None = None,
 ) -> YouthApplication:
     """Store the handler's application straight in manual processing (K31): it is confirmed
     by the handler, so there is no activation e-mail, and it is decided like any other."""
@@ -509,6 +515,11 @@ def create_without_hetu(
         target_id=application.id,
         fields=["first_name", "last_name", "birthdate", "email", "phone", "postcode", "school"],
     )
+    if handler_email and link_for is not None:
+        # The other handlers see it waiting, as with the youth's additional information.
+        service.queue_processing_email(
+            session, handler_email=handler_email, link=link_for(application.id or 0)
+        )
     return application
 
 

@@ -481,6 +481,7 @@ def queue_activation_email(session: Session, *, application: YouthApplication, l
             "lang": application.language,
         },
         language=application.language,
+        session=session,
     )
     queue_email(
         session,
@@ -511,7 +512,7 @@ def queue_voucher_email(
             "lang": application.language,
         }
     subject, text, html = render_email(
-        "summer_voucher_voucher", shown, language=application.language
+        "summer_voucher_voucher", shown, language=application.language, session=session
     )
     pdf = voucher_pdf(shown, language=application.language)
     queue_email(
@@ -572,18 +573,25 @@ def provide_additional_info(
         fields=["additional_info_reasons", "additional_info_description"],
     )
     if handler_email:
-        subject, text, html = render_email(
-            "summer_voucher_processing",
-            {"link": link_for(application.id or 0), "lang": "fi"},
-            language="fi",
-        )
-        queue_email(
-            session,
-            to=handler_email,
-            subject=subject,
-            body_text=text,
-            body_html=html,
-            kind="summer_voucher.processing",
-            language="fi",
+        queue_processing_email(
+            session, handler_email=handler_email, link=link_for(application.id or 0)
         )
     return application
+
+
+def queue_processing_email(session: Session, *, handler_email: str, link: str) -> None:
+    """Tell the handlers' mailbox (in Finnish) that an application waits for manual handling:
+    the youth sent additional information (K19), or a handler made one without a personal
+    identity code (K31). No personal data in the message: the link leads to the back office."""
+    subject, text, html = render_email(
+        "summer_voucher_processing", {"link": link, "lang": "fi"}, language="fi", session=session
+    )
+    queue_email(
+        session,
+        to=handler_email,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        kind="summer_voucher.processing",
+        language="fi",
+    )

@@ -437,6 +437,12 @@ class TestWithoutHetu:
         assert application.creator_id is not None
         assert application.is_unlisted_school
         assert outbox(db, "summer_voucher.activation") == []
+        # The handlers' mailbox hears of it, in Finnish, with a link and no personal data.
+        (notice,) = outbox(db, "summer_voucher.processing")
+        assert notice.language == "fi"
+        assert notice.to_address == "kesaseteli@hel.fi"
+        assert location in notice.body_text
+        assert "Amira" not in notice.body_text
         page = client.get(location, headers={"Accept-Language": "en"})
         assert "the population register cannot be checked" in page.text
         assert "Amira Haddad" in page.text
