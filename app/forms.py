@@ -63,6 +63,7 @@ MESSAGES: dict[str, str] = {
         "The voucher requires a salary of at least %(min_pay)s €. Check the salary."
     ),
     "attachments_missing": N_("Add at least one file."),
+    "attachment_note_internal": N_("A note on a file can only be an internal note."),
     "employee_not_loaded": N_(
         "Load the employee's information with their name and the voucher's serial number first."
     ),

@@ -20,8 +20,8 @@ from app.auth.dependencies import Auth, require_staff
 from app.deps import SessionDep
 from app.documents.downloads import download
 from app.documents.uploads import MAX_BYTES, UploadRejected, check_upload
-from app.errors import InvalidTransition
-from app.forms import error_message, parse_form
+from app.errors import InvalidTransition, ValidationFailed
+from app.forms import error_message, errors_by_field, parse_form
 from app.i18n import gettext
 from app.summer_voucher import claim_handling, claims
 from app.summer_voucher.claim_handling import Sort
@@ -144,6 +144,8 @@ def _detail_page(
             "target_group_names": target_group_names(),
             "note_type_names": notes.note_type_names(),
             "note_labels": notes.note_labels(),
+            "note_attachments": found.attachments,
+            "attachment_names": {a.id: a.filename for a in found.attachments},
             "labels": {
                 **notes.note_labels(),
                 "kind": gettext("Type of the file"),
@@ -422,7 +424,19 @@ async def claim_note_add(
         return _detail_page(
             request, db, auth, claim, errors=result.errors, values=result.values, status=422
         )
-    claim_handling.add_note(db, target=claim, data=result.data, actor=auth.actor)
+    try:
+        claim_handling.add_note(db, target=claim, data=result.data, actor=auth.actor)
+    except ValidationFailed as exc:
+        db.rollback()
+        return _detail_page(
+            request,
+            db,
+            auth,
+            claim,
+            errors=errors_by_field(exc.errors),
+            values=result.values,
+            status=422,
+        )
     db.commit()
     return _back(request, claim_id, "#timeline")
 
@@ -478,7 +492,19 @@ async def claim_note_update(
             status=422,
             urls=_note_urls(request, claim_id, note_id),
         )
-    claim_handling.edit_note(db, note=note, data=result.data, actor=auth.actor)
+    try:
+        claim_handling.edit_note(db, note=note, data=result.data, actor=auth.actor)
+    except ValidationFailed as exc:
+        db.rollback()
+        return notes.note_page(
+            request,
+            template="admin/summer_voucher/note_edit.html",
+            note=note,
+            values=result.values,
+            errors=errors_by_field(exc.errors),
+            status=422,
+            urls=_note_urls(request, claim_id, note_id),
+        )
     db.commit()
     return _back(request, claim_id, "#timeline")
 

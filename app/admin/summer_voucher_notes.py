@@ -37,6 +37,7 @@ def note_labels() -> dict[str, str]:
         "content": gettext("Note"),
         "note_type": gettext("Type of the note"),
         "important": gettext("Mark as important"),
+        "attachment_id": gettext("Concerning a file"),
     }
 
 

@@ -94,6 +94,10 @@ class ClaimOut(BaseModel):
     bic: str | None
     bank_name: str | None
     bank_address: str | None
+    is_separate_invoicer: bool
+    invoicer_name: str | None
+    invoicer_email: str | None
+    invoicer_phone: str | None
     information_request: str | None
     amount: Decimal | None
     decision_reason: str | None

@@ -33,6 +33,7 @@ from app.summer_voucher.models import (
     Claim,
     ClaimAttachment,
     ClaimStatus,
+    NoteType,
     TimelineEntry,
     TimelineKind,
     Voucher,
@@ -467,9 +468,20 @@ def add_note(session: Session, *, target: NoteTarget, data: NoteIn, actor: Actor
     """A handler's note on a claim or a youth application. "External message" is a label only:
     nothing is sent (kesaseteli.md §5.3)."""
     target_type, claim_id, youth_application_id = _target_of(target)
+    if data.attachment_id is not None:
+        # A note on one of this claim's files; the schema has made sure it is internal.
+        try:
+            if not isinstance(target, Claim):
+                raise NotFound()
+            claims.get_attachment(session, claim=target, attachment_id=data.attachment_id)
+        except NotFound:
+            raise ValidationFailed(
+                [{"type": "enum", "loc": ("attachment_id",), "msg": "enum", "input": None}]
+            ) from None
     note = TimelineEntry(
         claim_id=claim_id,
         youth_application_id=youth_application_id,
+        attachment_id=data.attachment_id,
         kind=TimelineKind.note,
         actor_id=claims.user_id_of(actor),
         actor_name=timeline_events.actor_name(session, actor),
@@ -520,8 +532,20 @@ def _note_target(note: TimelineEntry) -> tuple[str, int | None]:
 def edit_note(
     session: Session, *, note: TimelineEntry, data: NoteIn, actor: Actor
 ) -> TimelineEntry:
-    """Only the author may change a note (K52); the timeline shows that it was edited."""
+    """Only the author may change a note (K52); the timeline shows that it was edited. The
+    file a note is about stays; such a note stays internal."""
     require_author(note, actor)
+    if note.attachment_id is not None and data.note_type != NoteType.internal:
+        raise ValidationFailed(
+            [
+                {
+                    "type": "attachment_note_internal",
+                    "loc": ("note_type",),
+                    "msg": "attachment_note_internal",
+                    "input": None,
+                }
+            ]
+        )
     changed = [
         name
         for name, value in (

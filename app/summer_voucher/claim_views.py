@@ -64,6 +64,10 @@ def labels() -> dict[str, str]:
         "bic": gettext("SWIFT/BIC code of the bank"),
         "bank_name": gettext("Name of the bank"),
         "bank_address": gettext("Address of the bank"),
+        "is_separate_invoicer": gettext("Separate invoicer"),
+        "invoicer_name": gettext("Invoicer's name"),
+        "invoicer_email": gettext("Invoicer's e-mail address"),
+        "invoicer_phone": gettext("Invoicer's phone number"),
         "attachments_employment_contract": gettext("Employment contract"),
         "attachments_payslip": gettext("Payslip"),
         "terms_accepted": gettext("Terms"),
@@ -83,6 +87,7 @@ def _shown(value: Any) -> str:
 
 def claim_values(claim: Claim) -> dict[str, str]:
     values = {name: _shown(getattr(claim, name)) for name in FORM_FIELDS}
+    values["is_separate_invoicer"] = "true" if claim.is_separate_invoicer else ""
     if claim.iban:
         values["iban"] = format_iban(claim.iban)
     return values

@@ -48,6 +48,7 @@ from app.summer_voucher.names import last_name_matches
 from app.summer_voucher.schemas import (
     CLAIM_REQUIRED_FIELDS,
     FOREIGN_ACCOUNT_FIELDS,
+    INVOICER_FIELDS,
     ClaimDraftIn,
     ClaimLookupIn,
     ClaimSubmitIn,
@@ -318,6 +319,10 @@ PREFILL_FIELDS = (
     "bic",
     "bank_name",
     "bank_address",
+    "is_separate_invoicer",
+    "invoicer_name",
+    "invoicer_email",
+    "invoicer_phone",
 )
 
 
@@ -692,6 +697,8 @@ def submit_problems(session: Session, *, claim: Claim) -> list[dict[str, Any]]:
     required = list(CLAIM_REQUIRED_FIELDS)
     if claim.iban and not claim.iban.startswith("FI"):
         required += FOREIGN_ACCOUNT_FIELDS
+    if claim.is_separate_invoicer:
+        required += INVOICER_FIELDS
     errors.extend(
         _error(name, "required_on_submit")
         for name in required

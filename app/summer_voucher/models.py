@@ -237,6 +237,13 @@ class Claim(SQLModel, table=True):
     bic: str | None = Field(default=None, max_length=11)
     bank_name: str | None = Field(default=None, max_length=256)
     bank_address: str | None = Field(default=None, max_length=512)
+    # A separate invoicer (an accounting office, say), kept from the city's current service.
+    is_separate_invoicer: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
+    invoicer_name: str | None = Field(default=None, max_length=256)
+    invoicer_email: str | None = Field(default=None, max_length=254)
+    invoicer_phone: str | None = Field(default=None, max_length=64)
     terms_accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The decision: the amount is the voucher value of the claim's voucher year (K23).
@@ -302,6 +309,11 @@ class TimelineEntry(SQLModel, table=True):
         sa.CheckConstraint(
             "note_type IS NULL OR note_type IN ('internal', 'external_message')", name="note_type"
         ),
+        # A note on a claim's file is an internal note of that claim (kesaseteli.md §5.3).
+        sa.CheckConstraint(
+            "attachment_id IS NULL OR (claim_id IS NOT NULL AND note_type = 'internal')",
+            name="attachment_note",
+        ),
         sa.Index("ix_summer_voucher_timeline_claim", "claim_id", "created_at"),
         sa.Index("ix_summer_voucher_timeline_youth", "youth_application_id", "created_at"),
     )
@@ -318,6 +330,14 @@ class TimelineEntry(SQLModel, table=True):
         default=None,
         sa_column=sa.Column(
             sa.Integer, sa.ForeignKey("summer_voucher_claim.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    attachment_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("summer_voucher_claim_attachment.id", ondelete="SET NULL"),
+            nullable=True,
         ),
     )
     kind: str = Field(max_length=8)

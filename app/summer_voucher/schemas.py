@@ -198,6 +198,10 @@ class ClaimDraftIn(BaseModel):
     bic: Annotated[str | None, BeforeValidator(_bic)] = None
     bank_name: str | None = Field(default=None, max_length=256)
     bank_address: str | None = Field(default=None, max_length=512)
+    is_separate_invoicer: bool = False
+    invoicer_name: str | None = Field(default=None, max_length=256)
+    invoicer_email: Email | None = None
+    invoicer_phone: Phone | None = None
 
     @model_validator(mode="after")
     def dates_in_order(self) -> ClaimDraftIn:
@@ -230,6 +234,7 @@ CLAIM_REQUIRED_FIELDS = (
     "iban",
 )
 FOREIGN_ACCOUNT_FIELDS = ("payee_name", "payee_address", "bic", "bank_name", "bank_address")
+INVOICER_FIELDS = ("invoicer_name", "invoicer_email", "invoicer_phone")
 
 
 class ClaimSubmitIn(BaseModel):
@@ -273,3 +278,15 @@ class NoteIn(BaseModel):
     content: str = Field(min_length=1, max_length=4096)
     note_type: NoteType = NoteType.internal
     important: bool = False
+    # A note on one of a claim's files: internal only (kesaseteli.md §5.3).
+    attachment_id: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def file_notes_are_internal(self) -> NoteIn:
+        if self.attachment_id is not None and self.note_type != NoteType.internal:
+            raise PydanticCustomError(
+                "attachment_note_internal",
+                "A note on a file is internal",
+                {"field": "note_type"},
+            )
+        return self

@@ -32,7 +32,12 @@ from app.summer_voucher.models import (
     YouthApplication,
     YouthStatus,
 )
-from app.summer_voucher.schemas import ClaimDecisionIn, InformationRequestIn, NoteIn
+from app.summer_voucher.schemas import (
+    ClaimDecisionIn,
+    ClaimSubmitIn,
+    InformationRequestIn,
+    NoteIn,
+)
 from tests.conftest import login
 from tests.summer_voucher import factories as f
 
@@ -916,3 +921,108 @@ class TestApi:
         decision = paths[f"{API}/{{claim_id}}/decision"]["post"]
         assert "200" in decision["responses"]
         assert not any(p.startswith(BASE) for p in paths)  # the pages are not in the API
+
+
+class TestNotesOnFiles:
+    """K52: a note may concern one of the claim's files, and then it is an internal note."""
+
+    def test_an_internal_note_on_a_file(
+        self, client: TestClient, db: Session, store: FileStore, open_year: YearConfiguration
+    ) -> None:
+        claim = sent_claim(db, store)
+        other = sent_claim(db, store, business_id="3045112-8", company_name="Rakennus Demo Oy")
+        attachment = claims.attachments_of(db, claim)[0]
+        foreign = claims.attachments_of(db, other)[0]
+        login(client, "staff-handler", staff=True)
+        detail = client.get(f"{BASE}/{claim.id}", headers=EN)
+        assert f'<option value="{attachment.id}">{attachment.filename}</option>' in detail.text
+
+        external = client.post(
+            f"{BASE}/{claim.id}/notes",
+            data={
+                "content": "Allekirjoitus puuttuu",
+                "note_type": "external_message",
+                "attachment_id": str(attachment.id),
+                "csrf_token": token(client),
+            },
+            headers=EN,
+        )
+        assert external.status_code == 422
+        assert "A note on a file can only be an internal note." in external.text
+        assert "Allekirjoitus puuttuu" in external.text
+
+        wrong_file = client.post(
+            f"{BASE}/{claim.id}/notes",
+            data={
+                "content": "Väärä tiedosto",
+                "attachment_id": str(foreign.id),
+                "csrf_token": token(client),
+            },
+            headers=EN,
+        )
+        assert wrong_file.status_code == 422
+
+        added = post(
+            client,
+            f"{BASE}/{claim.id}/notes",
+            content="Allekirjoitus puuttuu",
+            note_type="internal",
+            attachment_id=str(attachment.id),
+        )
+        assert added.status_code == 303
+        note = db.exec(select(TimelineEntry).where(TimelineEntry.kind == "note")).one()
+        assert note.attachment_id == attachment.id
+        page = client.get(f"{BASE}/{claim.id}", headers=EN)
+        assert f"Concerning the file {attachment.filename}" in page.text
+
+        # It stays internal when edited.
+        edited = client.post(
+            f"{BASE}/{claim.id}/notes/{note.id}",
+            data={
+                "content": "Allekirjoitus puuttuu yhä",
+                "note_type": "external_message",
+                "csrf_token": token(client),
+            },
+            headers=EN,
+        )
+        assert edited.status_code == 422
+        db.refresh(note)
+        assert note.note_type == "internal"
+
+    def test_the_database_keeps_file_notes_internal(
+        self, db: Session, store: FileStore, open_year: YearConfiguration
+    ) -> None:
+        claim = sent_claim(db, store)
+        attachment = claims.attachments_of(db, claim)[0]
+        db.add(
+            TimelineEntry(
+                claim_id=claim.id,
+                attachment_id=attachment.id,
+                kind="note",
+                actor_name="x",
+                note_type="external_message",
+                content="x",
+            )
+        )
+        with pytest.raises(sa.exc.IntegrityError):
+            db.flush()
+        db.rollback()
+
+
+class TestSeparateInvoicer:
+    def test_invoicer_fields_are_required_when_chosen_and_shown_to_handlers(
+        self, client: TestClient, db: Session, store: FileStore, open_year: YearConfiguration
+    ) -> None:
+        actor = f.employer(db)
+        claim = f.filled_claim(db, store, actor=actor)
+        claim.is_separate_invoicer = True
+        problems = {e["loc"][0] for e in claims.submit_problems(db, claim=claim)}
+        assert problems == {"invoicer_name", "invoicer_email", "invoicer_phone"}
+        claim.invoicer_name = "Tilitoimisto Esimerkki Oy"
+        claim.invoicer_email = "laskut@example.com"
+        claim.invoicer_phone = "+358401112223"
+        claims.submit(db, claim=claim, data=ClaimSubmitIn(terms_accepted=True), actor=actor)
+        db.commit()
+        login(client, "staff-handler", staff=True)
+        page = client.get(f"{BASE}/{claim.id}", headers=EN)
+        assert "Tilitoimisto Esimerkki Oy" in page.text

@@ -295,3 +295,24 @@ def test_more_information_is_added_and_the_claim_sent_back(
     assert claim.status == ClaimStatus.additional_information_provided
     # No more files once sent back.
     assert upload(client, path, csrf, "payslip", f.PDF, "x.pdf").status_code == 409
+
+
+def test_a_separate_invoicer_is_kept_and_required_before_sending(
+    client: TestClient, db: Session, csrf: Callable[[], str], open_year: YearConfiguration
+) -> None:
+    _youth, voucher = f.accepted_youth(db)
+    db.commit()
+    employer_client(client)
+    path = new_claim(client, csrf)
+    client.post(
+        f"{path}/employee",
+        data={"csrf_token": csrf(), "employee_name": "Aino Virtanen", "serial": f.serial(voucher)},
+    )
+    saved = client.post(path, data=details(csrf, is_separate_invoicer="true"))
+    assert saved.status_code == 200  # followed the redirect back to the draft
+    assert 'id="f-is_separate_invoicer" name="is_separate_invoicer" value="true"' in saved.text
+    assert "checked" in saved.text.split('id="f-is_separate_invoicer"')[1].split(">")[0]
+    summary = client.get(f"{path}/summary")
+    assert "#f-invoicer_name" in summary.text
+    cleared = client.post(path, data=details(csrf))
+    assert "checked" not in cleared.text.split('id="f-is_separate_invoicer"')[1].split(">")[0]
