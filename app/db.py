@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
@@ -56,6 +61,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# How long a SQLite connection waits for a lock before "database is locked" (milliseconds).
+# Writers queue for the single write lock; a burst of a few hundred short write transactions
+# drains well within it.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; take over BEGIN ourselves
     # (SQLAlchemy's documented recipe, "Serializable isolation / Savepoints").
@@ -64,12 +75,142 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+# --- How a SQLite transaction takes the write lock ----------------------------------------------
+#
+# SQLite has one writer at a time. A plain (deferred) BEGIN reads from a snapshot and asks for
+# the write lock only at its first write. In WAL mode that request cannot wait: if another
+# connection has committed since the snapshot was taken, SQLite answers SQLITE_BUSY ("database
+# is locked") at once, whatever busy_timeout says, because the transaction has read data that
+# is no longer current. Under concurrent writes, most such transactions fail.
+#
+# The execution option SQLITE_BEGIN ("sqlite_begin") chooses per connection:
+#   "deferred"        plain BEGIN, SQLite's own behaviour (the default: scripts, jobs, tests);
+#   "immediate"       BEGIN IMMEDIATE: the write lock up front, waiting up to busy_timeout for
+#                     it, so the transaction's reads and writes stay one serialisable unit.
+#                     For requests that change data (POST, PUT, PATCH, DELETE);
+#   "on_first_write"  plain BEGIN, so that reads run beside the writer; just before the first
+#                     write (or savepoint) the read-only transaction is ended (nothing was written
+#                     in it) and BEGIN IMMEDIATE waits for the write lock. The write then does not
+#                     rest on the earlier reads' snapshot. For GET requests, whose writes (the
+#                     audit row of a read, a session's last-seen time) are records of the request,
+#                     not decisions made from what it read.
+# A global BEGIN IMMEDIATE would make every page view wait for every writer.
+#
+# Within a process, the write lock is also a threading.Lock per database file, taken before
+# BEGIN IMMEDIATE and given back when the transaction ends. Threads then wait their turn on it
+# and are woken as soon as it is free, instead of each polling the file lock in SQLite's busy
+# handler, which sleeps up to 100 ms between tries. Only one thread per process at a time
+# waits on the file lock (for the other processes' writers).
+#
+# PostgreSQL ignores the option: its row locks let writers work side by side.
+
+SQLITE_BEGIN = "sqlite_begin"
+SqliteBegin = Literal["deferred", "immediate", "on_first_write"]
+_UPGRADE_PENDING = "sqlite_upgrade_pending"  # in the DBAPI connection's info
+_WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP")
+_WRITER_LOCKS: dict[str, threading.Lock] = {}
+
+
+class _SqliteConnection(sqlite3.Connection):
+    """pysqlite's connection, holding its process's writer lock from BEGIN IMMEDIATE until
+    the transaction ends (commit, rollback or close)."""
+
+    writer_lock: threading.Lock | None = None
+    holds_writer_lock = False
+
+    def begin_immediate(self) -> None:
+        lock = self.writer_lock
+        if lock is not None and not self.holds_writer_lock:
+            if not lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise sqlite3.OperationalError("database is locked")
+            self.holds_writer_lock = True
+        try:
+            self.execute("BEGIN IMMEDIATE")  # the file lock: other processes' writers
+        except BaseException:
+            self.release_writer_lock()
+            raise
+
+    def release_writer_lock(self) -> None:
+        if self.holds_writer_lock and self.writer_lock is not None:
+            self.holds_writer_lock = False
+            self.writer_lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.release_writer_lock()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.release_writer_lock()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.release_writer_lock()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get(SQLITE_BEGIN, "deferred")
+    if mode == "immediate":
+        dbapi_connection: Any = conn.connection.dbapi_connection  # a _SqliteConnection
+        try:
+            dbapi_connection.begin_immediate()
+        except sqlite3.Error as error:  # as SQLAlchemy wraps it everywhere else: a 503 page
+            raise OperationalError("BEGIN IMMEDIATE", None, error) from error
+    else:
+        conn.exec_driver_sql("BEGIN")
+    conn.info[_UPGRADE_PENDING] = mode == "on_first_write"
+
+
+def _sqlite_end(conn: Connection) -> None:
+    conn.info[_UPGRADE_PENDING] = False
+
+
+def _sqlite_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_UPGRADE_PENDING] = False
+
+
+def _sqlite_before_write(
+    conn: Connection,
+    cursor: Any,
+    statement: str,
+    _parameters: Any,
+    _context: Any,
+    _executemany: bool,
+) -> None:
+    """In an "on_first_write" transaction, trade the read snapshot for the write lock before
+    the first write, below SQLAlchemy (which still sees one transaction)."""
+    if not conn.info.get(_UPGRADE_PENDING):
+        return
+    if not statement.lstrip()[:9].upper().startswith(_WRITE_STATEMENTS):
+        return  # (a write inside WITH … is left to SQLite's own upgrade)
+    conn.info[_UPGRADE_PENDING] = False
+    dbapi_connection = cursor.connection
+    if dbapi_connection.in_transaction:
+        dbapi_connection.execute("COMMIT")  # read-only so far: nothing is committed
+        dbapi_connection.begin_immediate()  # waits up to busy_timeout
+
+
+_SQLITE_VARIANTS: weakref.WeakKeyDictionary[Engine, dict[str, Engine]] = weakref.WeakKeyDictionary()
+
+
+def with_sqlite_begin(engine: Engine, mode: SqliteBegin) -> Engine:
+    """`engine` whose SQLite transactions begin in `mode`; `engine` itself on PostgreSQL."""
+    if engine.dialect.name != "sqlite" or mode == "deferred":
+        return engine
+    variants = _SQLITE_VARIANTS.setdefault(engine, {})
+    if mode not in variants:
+        variants[mode] = engine.execution_options(**{SQLITE_BEGIN: mode})
+    return variants[mode]
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Engine:
@@ -77,11 +218,30 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Eng
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
+        writer_lock: threading.Lock | None = None
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+            writer_lock = _WRITER_LOCKS.setdefault(os.path.realpath(database), threading.Lock())
+        engine = create_engine(
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "factory": _SqliteConnection,
+            },
+            **({"pool_size": pool_size, "max_overflow": max_overflow} if writer_lock else {}),
+        )
+
+        def on_connect(dbapi_connection: Any, record: Any) -> None:
+            _sqlite_pragmas(dbapi_connection, record)
+            dbapi_connection.writer_lock = writer_lock
+
+        event.listen(engine, "connect", on_connect)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
+        event.listen(engine, "before_cursor_execute", _sqlite_before_write)
+        event.listen(engine.pool, "checkin", _sqlite_checkin)
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = str(parsed.set(drivername="postgresql+psycopg"))
@@ -95,9 +255,10 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Eng
     )
 
 
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One session per request; the router commits, anything uncommitted is rolled back."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, begin: SqliteBegin = "deferred") -> Iterator[Session]:
+    """One session per request; the router commits, anything uncommitted is rolled back.
+    `begin`: how its SQLite transactions take the write lock (see SQLITE_BEGIN)."""
+    with Session(with_sqlite_begin(engine, begin), expire_on_commit=False) as session:
         yield session
 
 

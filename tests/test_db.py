@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import StatementError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError, StatementError
 from sqlmodel import Session, select
 
+from app import db as db_module
 from app.audit import AuditEvent
-from app.db import make_engine, page_by_key
+from app.db import SqliteBegin, make_engine, page_by_key, with_sqlite_begin
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -98,3 +103,178 @@ def test_page_by_key_walks_every_row_once(db: Session) -> None:
         after = page.next_after
     assert seen == [str(i) for i in range(7)]
     assert pages == 3
+
+
+# --- SQLite write locking (app.db, SQLITE_BEGIN) ----------------------------------------------
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'locks.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)"))
+        conn.execute(text("INSERT INTO item (name) VALUES ('first')"))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _other_writer_commits(engine: Engine, name: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO item (name) VALUES (:name)"), {"name": name})
+
+
+def test_sqlite_deferred_transaction_that_read_cannot_write_after_another_commit(
+    sqlite_engine: Engine,
+) -> None:
+    """Why the modes exist: SQLite refuses at once, busy_timeout or not."""
+    with sqlite_engine.connect() as conn:
+        conn.begin()
+        conn.execute(text("SELECT count(*) FROM item")).scalar_one()
+        _other_writer_commits(sqlite_engine, "second")
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="database is locked"):
+            conn.execute(text("INSERT INTO item (name) VALUES ('third')"))
+        assert time.monotonic() - started < 1
+        conn.rollback()
+
+
+def test_sqlite_on_first_write_trades_its_snapshot_for_the_write_lock(
+    sqlite_engine: Engine,
+) -> None:
+    reading = with_sqlite_begin(sqlite_engine, "on_first_write")
+    with reading.connect() as conn:
+        conn.begin()
+        assert conn.execute(text("SELECT count(*) FROM item")).scalar_one() == 1
+        _other_writer_commits(sqlite_engine, "second")
+        conn.execute(text("INSERT INTO item (name) VALUES ('third')"))
+        # After the first write the transaction sees the current data and holds the lock.
+        assert conn.execute(text("SELECT count(*) FROM item")).scalar_one() == 3
+        conn.commit()
+    with sqlite_engine.connect() as conn:
+        names = conn.execute(text("SELECT name FROM item ORDER BY id")).scalars().all()
+    assert names == ["first", "second", "third"]
+
+
+def test_sqlite_on_first_write_rolls_back_every_write_of_the_transaction(
+    sqlite_engine: Engine,
+) -> None:
+    reading = with_sqlite_begin(sqlite_engine, "on_first_write")
+    with reading.connect() as conn:
+        conn.begin()
+        conn.execute(text("SELECT count(*) FROM item")).scalar_one()
+        conn.execute(text("INSERT INTO item (name) VALUES ('a')"))
+        conn.execute(text("INSERT INTO item (name) VALUES ('b')"))
+        conn.rollback()
+    with sqlite_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM item")).scalar_one() == 1
+
+
+def test_sqlite_immediate_takes_the_write_lock_at_begin_and_readers_go_on(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    writing = with_sqlite_begin(sqlite_engine, "immediate")
+    reading = with_sqlite_begin(sqlite_engine, "on_first_write")
+    # Another process: a connection of its own that waits 0.1 s at most.
+    outsider = sqlite3.connect(tmp_path / "locks.db", timeout=0.1, isolation_level=None)
+    try:
+        with writing.connect() as conn:
+            conn.begin()
+            conn.execute(text("SELECT 1")).scalar_one()  # nothing written yet
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                outsider.execute("BEGIN IMMEDIATE")
+            with reading.connect() as reader:  # a reader does not wait for the writer
+                assert reader.execute(text("SELECT count(*) FROM item")).scalar_one() == 1
+            conn.rollback()
+        outsider.execute("BEGIN IMMEDIATE")  # free again
+        outsider.execute("ROLLBACK")
+    finally:
+        outsider.close()
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback", "close"])
+def test_sqlite_writers_of_one_process_take_turns(sqlite_engine: Engine, end: str) -> None:
+    """The process's writer lock is given back however the transaction ends, and the next
+    writer of the process goes on as soon as it is."""
+    writing = with_sqlite_begin(sqlite_engine, "immediate")
+    holding = threading.Event()
+    release = threading.Event()
+    done: list[str] = []
+
+    def first() -> None:
+        conn = writing.connect()
+        conn.begin()
+        conn.execute(text("INSERT INTO item (name) VALUES ('one')"))
+        holding.set()
+        release.wait(5)
+        done.append("first")
+        if end == "commit":
+            conn.commit()
+        elif end == "rollback":
+            conn.rollback()
+        conn.close()
+
+    def second() -> None:
+        holding.wait(5)
+        with writing.begin() as conn:  # waits for the first
+            done.append("second")
+            conn.execute(text("INSERT INTO item (name) VALUES ('two')"))
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    holding.wait(5)
+    time.sleep(0.2)
+    assert done == []  # the second writer is waiting
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert done == ["first", "second"]
+    with sqlite_engine.connect() as conn:
+        names = conn.execute(text("SELECT name FROM item ORDER BY id")).scalars().all()
+    assert names == (["first", "one", "two"] if end == "commit" else ["first", "two"])
+
+
+def test_postgresql_engines_are_not_changed() -> None:
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    try:
+        for mode in ("deferred", "immediate", "on_first_write"):
+            assert with_sqlite_begin(engine, mode) is engine
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("mode", ["immediate", "on_first_write"])
+def test_sqlite_a_writer_that_waits_too_long_gets_the_usual_error(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, mode: SqliteBegin
+) -> None:
+    """SQLAlchemy's OperationalError, which the error pages answer with 503."""
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        with with_sqlite_begin(sqlite_engine, "immediate").begin() as conn:
+            conn.execute(text("INSERT INTO item (name) VALUES ('held')"))
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        holding.wait(5)
+
+        def read_then_write() -> None:
+            with with_sqlite_begin(sqlite_engine, mode).connect() as conn:
+                conn.begin()  # "immediate" waits here, "on_first_write" at the INSERT
+                conn.execute(text("SELECT 1")).scalar_one()
+                conn.execute(text("INSERT INTO item (name) VALUES ('late')"))
+
+        with pytest.raises(OperationalError, match="database is locked"):
+            read_then_write()
+    finally:
+        release.set()
+        thread.join(10)
+    with with_sqlite_begin(sqlite_engine, mode).begin() as conn:  # free again
+        conn.execute(text("INSERT INTO item (name) VALUES ('later')"))

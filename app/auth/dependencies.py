@@ -48,12 +48,15 @@ def current_auth(request: Request, db: Session) -> Auth | None:
     token = request.cookies.get(session_cookie_name(settings))
     auth: Auth | None = None
     if token:
-        row = service.load(db, token=token, policy=session_policy(settings))
-        if row is not None:
-            user = db.get(User, row.user_id)
-            if user is not None:
-                auth = Auth(session=row, user=user, actor=service.actor_for(row, user))
-        db.commit()  # the touch, or the end of a timed-out session
+        found = service.load(db, token=token, policy=session_policy(settings))
+        if found.user_session is not None and found.user is not None:
+            auth = Auth(
+                session=found.user_session,
+                user=found.user,
+                actor=service.actor_for(found.user_session, found.user),
+            )
+        if found.changed:
+            db.commit()  # the touch, or the end of a timed-out session
     request.state.auth = auth
     return auth
 
@@ -61,6 +64,10 @@ def current_auth(request: Request, db: Session) -> Auth | None:
 def deny(request: Request, db: Session, auth: Auth) -> PermissionDenied:
     """Record the refused attempt (in a transaction of its own) and return the error to raise."""
     db.rollback()
+    # The rollback expired every loaded row. The error page shows who is logged in and is made
+    # after the request's session has closed, when an expired row can no longer be loaded.
+    db.refresh(auth.session)
+    db.refresh(auth.user)
     service.record_denied(db, actor=auth.actor, path=request.url.path, method=request.method)
     db.commit()
     return PermissionDenied()

@@ -126,25 +126,41 @@ def start_session(
     return row, token
 
 
-def load(session: Session, *, token: str, policy: SessionPolicy) -> UserSession | None:
-    """The live session for a cookie value, or None; ends it when a timeout has passed."""
-    row = session.exec(
-        select(UserSession).where(UserSession.token_hash == token_hash(token))
+@dataclass(frozen=True)
+class Loaded:
+    """What a cookie value leads to: the live session and its user (both None when there is
+    none), and whether the lookup wrote (a touch, or the end of a timed-out session), which the
+    caller then commits."""
+
+    user_session: UserSession | None
+    user: User | None
+    changed: bool
+
+
+def load(session: Session, *, token: str, policy: SessionPolicy) -> Loaded:
+    """The live session for a cookie value and its user, in one query; ends the session when a
+    timeout has passed."""
+    found = session.exec(
+        select(UserSession, User)
+        .join(User, col(User.id) == col(UserSession.user_id))
+        .where(UserSession.token_hash == token_hash(token))
     ).first()
-    if row is None or row.ended_at is not None:
-        return None
+    if found is None or found[0].ended_at is not None:
+        return Loaded(None, None, changed=False)
+    row, user = found
     now = utcnow()
     if now >= row.expires_at:
         end(session, user_session=row, reason=EndReason.expired)
-        return None
+        return Loaded(None, None, changed=True)
     if now - row.last_seen_at >= policy.idle:
         end(session, user_session=row, reason=EndReason.idle)
-        return None
+        return Loaded(None, None, changed=True)
     if now - row.last_seen_at >= TOUCH_INTERVAL:
         row.last_seen_at = now
         session.add(row)
         session.flush()
-    return row
+        return Loaded(row, user, changed=True)
+    return Loaded(row, user, changed=False)
 
 
 def end(session: Session, *, user_session: UserSession, reason: EndReason) -> None:

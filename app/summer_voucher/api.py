@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from app.db import utcnow
-from app.deps import SessionDep, SettingsDep
+from app.deps import SessionDep, SettingsDep, lock_at_first_write
 from app.i18n import current_language
 from app.ratelimit import limited
 from app.security import Anonymous
@@ -38,6 +38,7 @@ class ActivationOut(BaseModel):
     response_model=YouthApplicationOut,
     dependencies=[limited("youth_apply")],
 )
+@lock_at_first_write  # the register query runs between the checks and the insert
 def apply(data: YouthApplicationIn, request: Request, db: SessionDep) -> YouthApplicationOut:
     """Send a youth application; the activation link goes to the e-mail address only."""
     now = utcnow()

@@ -10,10 +10,12 @@ are in claim_handling.py.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -39,6 +41,7 @@ from app.summer_voucher.models import (
     YouthStatus,
 )
 from app.summer_voucher.population import (
+    _CENTURIES,
     Address,
     Person,
     PopulationRegister,
@@ -109,6 +112,8 @@ DEFAULT_SORT: dict[str, tuple[Sort, bool]] = {
     "processed": (Sort.created, True),
 }
 MAX_PAGE = 1000
+# A tab's count is exact up to this many applications; above it the tab shows "1000+".
+COUNT_CAP = 1000
 
 
 class BadCursor(AppError):
@@ -124,17 +129,46 @@ class EmailTaken(AppError):
 
 
 @dataclass(frozen=True)
+class QueueApplication:
+    """The columns a queue row shows. The list reads only these, so each row costs three
+    decryptions (names and identity code), not one per encrypted column of the application."""
+
+    id: int
+    created_at: datetime
+    year: int
+    first_name: str
+    last_name: str
+    hetu: str | None
+    non_vtj_birthdate: date | None
+    target_group: str
+    status: str
+
+
+@dataclass(frozen=True)
 class QueueRow:
-    application: YouthApplication
+    application: QueueApplication
     serial: str | None  # as people see it (serials.format_serial)
     age: int | None
     birth_year: int | None
 
 
 @dataclass(frozen=True)
+class TabCount:
+    """How many applications a tab holds: exact up to COUNT_CAP, else "more than COUNT_CAP"
+    (shown as "1000+"). Counting every row of a large tab on each page view would cost more
+    than the page itself."""
+
+    value: int
+    capped: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.value}+" if self.capped else str(self.value)
+
+
+@dataclass(frozen=True)
 class Queue:
     rows: list[QueueRow]
-    counts: dict[str, int]
+    counts: dict[str, TabCount]
     next_after: str | None  # the cursor of the next page, None on the last page
 
 
@@ -145,7 +179,7 @@ def birth_date_of(application: YouthApplication) -> date | None:
     return application.non_vtj_birthdate
 
 
-def _cursor(row: YouthApplication, sort: Sort) -> str:
+def _cursor(row: QueueApplication, sort: Sort) -> str:
     value = getattr(row, SORT_COLUMNS[sort].key)
     shown = value.isoformat() if isinstance(value, datetime) else str(value)
     return f"{row.id}:{shown}"
@@ -168,6 +202,86 @@ def _parse_cursor(after: str, sort: Sort) -> tuple[Any, int]:
     return value, int(id_text)
 
 
+# A stored identity code is normalised when it is saved: DDMMYY, the century sign, the individual
+# number and the check character.
+_STORED_HETU = re.compile(r"^(\d\d)(\d\d)(\d\d)([-+A-FU-Y])\d{3}[0-9A-Y]$")
+
+
+def _queue_birth_date(row: QueueApplication) -> date | None:
+    """birth_date_of for a queue row: a stored code is read without checking it again (the
+    check costs more than the rest of the row); anything unexpected goes the checked way."""
+    if row.hetu:
+        match = _STORED_HETU.match(row.hetu)
+        if match:
+            day, month, year, century = match.groups()
+            try:
+                return date(_CENTURIES[century] + int(year), int(month), int(day))
+            except ValueError:
+                pass
+        return hetu_birth_date(row.hetu)
+    return row.non_vtj_birthdate
+
+
+# The list reads plain rows through the Core tables: no ORM objects are built for it.
+_APPLICATIONS: sa.Table = YouthApplication.__table__  # type: ignore[attr-defined]
+_VOUCHERS: sa.Table = Voucher.__table__  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=8)
+def _counts_statement(cap: int) -> sa.Select[Any]:
+    """Each tab's count, stopping at `cap` + 1: the queue index starts with the status, so each
+    count reads at most that many index entries and no table row."""
+
+    def capped(statuses: Collection[YouthStatus]) -> Any:
+        matching = (
+            sa.select(sa.literal(1))
+            .select_from(_APPLICATIONS)
+            .where(_APPLICATIONS.c.status.in_([s.value for s in statuses]))
+            .limit(cap + 1)
+            .subquery()
+        )
+        return sa.select(func.count()).select_from(matching).scalar_subquery()
+
+    return sa.select(*(capped(statuses) for statuses in TAB_STATUSES.values()))
+
+
+def tab_counts(session: Session) -> dict[str, TabCount]:
+    """Every tab's count in one query, exact up to COUNT_CAP."""
+    found = session.execute(_counts_statement(COUNT_CAP)).one()
+    return {
+        name: TabCount(COUNT_CAP, capped=True) if n > COUNT_CAP else TabCount(n)
+        for name, n in zip(TAB_STATUSES, found, strict=True)
+    }
+
+
+@lru_cache(maxsize=256)
+def _page_statement(
+    statuses: tuple[str, ...], sort: Sort, descending: bool, *, after: bool
+) -> sa.Select[Any]:
+    """A page of the queue, built once per shape: the cursor and the page size are parameters
+    (`after_value`, `after_id`, `page_size`)."""
+    table = _APPLICATIONS
+    column = table.c[SORT_COLUMNS[sort].key]
+    # The serial as a subquery per row, not a join: a join lets the planner trade the index
+    # that gives the order for one that must then sort the whole tab.
+    serial = (
+        sa.select(_VOUCHERS.c.serial_number)
+        .where(_VOUCHERS.c.youth_application_id == table.c.id)
+        .scalar_subquery()
+    )
+    statement = sa.select(*(table.c[f.name] for f in fields(QueueApplication)), serial).where(
+        table.c.status.in_(statuses)
+    )
+    if after:
+        seen = sa.tuple_(column, table.c.id)
+        boundary = sa.tuple_(
+            sa.bindparam("after_value", type_=column.type), sa.bindparam("after_id")
+        )
+        statement = statement.where(seen < boundary if descending else seen > boundary)
+    order = (column.desc(), table.c.id.desc()) if descending else (column.asc(), table.c.id.asc())
+    return statement.order_by(*order).limit(sa.bindparam("page_size"))
+
+
 def queue(
     session: Session,
     *,
@@ -181,9 +295,10 @@ def queue(
 ) -> Queue:
     """One page of a tab, with every tab's count (K26).
 
-    Four queries whatever the page size: the page, the page's voucher serials and one count per
-    tab. `statuses` outside the tab are ignored; none left means the tab's defaults. The list
-    shows names, so the read is audited (K58): one row per page, without the names.
+    Two queries whatever the page size: the page with its voucher serials, and the tab counts
+    (exact up to COUNT_CAP). `statuses` outside the tab are ignored; none left means the tab's
+    defaults. The list shows names, so the read is audited (K58): one row per page, without
+    the names.
     """
     chosen = [s for s in TAB_STATUSES[tab] if s.value in set(statuses)] or list(
         DEFAULT_STATUSES[tab]
@@ -191,38 +306,18 @@ def queue(
     default_sort, default_desc = DEFAULT_SORT[tab]
     sort = sort or default_sort
     descending = default_desc if descending is None else descending
-    column = SORT_COLUMNS[sort]
-    id_column = col(YouthApplication.id)
-    statement = select(YouthApplication).where(col(YouthApplication.status).in_(chosen))
-    if after is not None:
-        value, last_id = _parse_cursor(after, sort)
-        seen = sa.tuple_(column, id_column)
-        boundary = sa.tuple_(sa.literal(value, type_=column.type), sa.literal(last_id))
-        statement = statement.where(seen < boundary if descending else seen > boundary)
-    order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
     limit = max(1, min(limit, MAX_PAGE))
-    rows = list(session.exec(statement.order_by(*order).limit(limit + 1)).all())
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    ids = [r.id for r in rows]
-    serials: dict[int, str] = {}
-    if ids:
-        serials = {
-            app_id: format_serial(serial)
-            for app_id, serial in session.exec(
-                select(Voucher.youth_application_id, Voucher.serial_number).where(
-                    col(Voucher.youth_application_id).in_(ids)
-                )
-            ).all()
-        }
-    counts = {
-        name: session.exec(
-            select(func.count())
-            .select_from(YouthApplication)
-            .where(col(YouthApplication.status).in_(tab_statuses))
-        ).one()
-        for name, tab_statuses in TAB_STATUSES.items()
-    }
+    params: dict[str, Any] = {"page_size": limit + 1}
+    if after is not None:
+        params["after_value"], params["after_id"] = _parse_cursor(after, sort)
+    statement = _page_statement(
+        tuple(s.value for s in chosen), sort, descending, after=after is not None
+    )
+    found = session.execute(statement, params).all()
+    has_more = len(found) > limit
+    rows = [QueueApplication(*values[:-1]) for values in found[:limit]]
+    serials = [values[-1] for values in found[:limit]]
+    counts = tab_counts(session)
     audit.record(
         session,
         actor=actor,
@@ -232,13 +327,12 @@ def queue(
         detail=f"tab={tab};rows={len(rows)}",
     )
     result = []
-    for row in rows:
-        born = birth_date_of(row)
-        assert row.id is not None  # noqa: S101 - loaded from the database
+    for row, serial in zip(rows, serials, strict=True):
+        born = _queue_birth_date(row)
         result.append(
             QueueRow(
                 application=row,
-                serial=serials.get(row.id),
+                serial=format_serial(serial) if serial is not None else None,
                 age=row.year - born.year if born else None,
                 birth_year=born.year if born else None,
             )

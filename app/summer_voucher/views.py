@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from app.db import utcnow
-from app.deps import SessionDep, SettingsDep
+from app.deps import SessionDep, SettingsDep, lock_at_first_write
 from app.errors import AppError
 from app.forms import parse_form
 from app.i18n import current_language, gettext
@@ -86,9 +89,21 @@ def apply_form(request: Request, db: SessionDep) -> Response:
     return _form(request, db, {}, {})
 
 
+async def _posted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop (Starlette keeps it for the request), so that
+    the route itself can be synchronous."""
+    return await request.form()
+
+
+# The routes that use the database are synchronous: FastAPI runs them in its thread pool. An
+# async route would wait for the database, and for SQLite's write lock, on the event loop and
+# hold up every other request of the worker meanwhile.
+FormDep = Annotated[FormData, Depends(_posted_form)]
+
+
 @router.post("/apply", name="sv_apply_send", dependencies=[limited("youth_apply")])
-async def apply_send(request: Request, db: SessionDep) -> Response:
-    form = await request.form()
+@lock_at_first_write  # the register query runs between the checks and the insert
+def apply_send(request: Request, db: SessionDep, form: FormDep) -> Response:
     result = parse_form(YouthApplicationIn, form)
     if result.data is None:
         return _form(request, db, result.values, result.errors, status=422)
@@ -179,11 +194,11 @@ def _outcome(
 @router.post(
     "/additional-info/{token}", name="sv_additional_info", dependencies=[limited("youth_activate")]
 )
-async def additional_info(
-    request: Request, token: str, db: SessionDep, settings: SettingsDep
+def additional_info(
+    request: Request, token: str, db: SessionDep, settings: SettingsDep, form: FormDep
 ) -> Response:
     """The youth's reasons for manual handling, once (K19)."""
-    result = parse_form(AdditionalInfoIn, await request.form())
+    result = parse_form(AdditionalInfoIn, form)
     if result.data is None:
         return _outcome(
             request,

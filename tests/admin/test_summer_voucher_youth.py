@@ -3,9 +3,11 @@ application for a person without a Finnish identity code (kesaseteli.md §1.4, K
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -22,7 +24,7 @@ from app.summer_voucher.models import (
     YouthApplication,
     YouthStatus,
 )
-from app.summer_voucher.population import Person, RegisterUnavailable
+from app.summer_voucher.population import Person, RegisterUnavailable, hetu_birth_date
 from tests.conftest import login
 
 BASE = "/admin/summer-voucher/youth"
@@ -231,7 +233,9 @@ class TestQueue:
         assert client.get(f"{BASE}?after=nonsense").status_code == 400
         assert client.get(f"{BASE}?after=5:not-a-date").status_code == 400
 
-    def test_queue_runs_four_queries_whatever_the_page_size(self, db: Session) -> None:
+    def test_queue_runs_two_queries_whatever_the_page_size(self, db: Session) -> None:
+        """The page with its voucher serials, then every tab's count; the audit row is written
+        when the route commits."""
         handler = Actor(kind="staff", roles=frozenset({"handler"}))
         now = utcnow()
         for n in range(6):
@@ -241,21 +245,85 @@ class TestQueue:
                 handling.accept_by_handler(
                     db, application=application, actor=handler, now=now, handler_email=None
                 )
+        db.flush()
         statements: list[str] = []
 
         def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
             statements.append(statement)
 
-        connection = db.connection()
-        event.listen(connection, "before_cursor_execute", count)
-        try:
-            queue = handling.queue(db, tab="processed", actor=handler)
-        finally:
-            event.remove(connection, "before_cursor_execute", count)
+        def measured(limit: int) -> tuple[handling.Queue, int]:
+            statements.clear()
+            connection = db.connection()
+            event.listen(connection, "before_cursor_execute", count)
+            try:
+                page = handling.queue(db, tab="processed", actor=handler, limit=limit)
+            finally:
+                event.remove(connection, "before_cursor_execute", count)
+            db.flush()  # the audit row, outside the count
+            return page, len(statements)
+
+        small, small_queries = measured(1)
+        queue, queries = measured(100)
         assert len(queue.rows) == 3
         assert all(row.serial for row in queue.rows)
-        assert queue.counts == {"pending": 3, "processed": 3}
-        assert len(statements) == 4
+        assert queue.counts == {"pending": handling.TabCount(3), "processed": handling.TabCount(3)}
+        assert len(small.rows) == 1
+        assert small.next_after is not None
+        assert queries == small_queries == 2
+        # Only the shown columns are read: of the encrypted ones, names and identity code.
+        page_query = statements[0].lower()
+        for column in ("first_name", "last_name", "hetu", "serial_number"):
+            assert column in page_query
+        for column in ("email", "phone", "register_snapshot"):
+            assert column not in page_query
+
+    def test_tab_counts_stop_at_the_cap(
+        self, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A large tab is not counted to the end on each view: past COUNT_CAP it says so."""
+        login(client, "staff-handler", staff=True)
+        for n in range(3):
+            create_without_hetu(client, email=f"cap{n}@example.com")
+        monkeypatch.setattr(handling, "COUNT_CAP", 2)
+        counts = handling.tab_counts(db)
+        assert counts == {
+            "pending": handling.TabCount(2, capped=True),
+            "processed": handling.TabCount(0),
+        }
+        page = client.get(BASE, headers={"Accept-Language": "en"})
+        assert "To be handled (2+)" in page.text
+        assert "Handled (0)" in page.text
+        assert len(re.findall(rf'href="{BASE}/\d+"', page.text)) == 3  # all rows still listed
+        monkeypatch.setattr(handling, "COUNT_CAP", 3)
+        assert handling.tab_counts(db)["pending"] == handling.TabCount(3)
+
+    def test_the_age_comes_from_the_code_or_the_typed_birth_date(self, db: Session) -> None:
+        handler = Actor(kind="staff", roles=frozenset({"handler"}))
+        now = utcnow()
+        typed, coded = (
+            handling.create_without_hetu(
+                db,
+                data=handling.HandlerCreatedIn.model_validate({**NEW, "email": email}),
+                actor=handler,
+                now=now,
+            )
+            for email in ("typed@example.com", "coded@example.com")
+        )
+        coded.hetu = OSKARI["hetu"]  # 27.11.2010
+        coded.non_vtj_birthdate = None
+        db.add(coded)
+        db.flush()
+        assert typed.id is not None
+        assert coded.id is not None
+        rows = {r.application.id: r for r in handling.queue(db, tab="pending", actor=handler).rows}
+        assert (rows[typed.id].birth_year, rows[typed.id].age) == (2010, typed.year - 2010)
+        assert (rows[coded.id].birth_year, rows[coded.id].age) == (2010, coded.year - 2010)
+        # The queue reads a stored code without checking it again: the same date as the check.
+        for birth, sign in (("271110", "A"), ("010199", "-"), ("311299", "+"), ("150204", "B")):
+            digits = birth + sign + "123"
+            code = digits + "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(birth + "123") % 31]
+            row = dataclasses.replace(rows[coded.id].application, hetu=code)
+            assert handling._queue_birth_date(row) == hetu_birth_date(code), code
 
 
 class TestDetail:
