@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from app.admin import queues
 from app.admin import summer_voucher_notes as notes
 from app.auth.dependencies import Auth, require_staff
 from app.deps import SessionDep
@@ -44,14 +45,8 @@ router = APIRouter(
 )
 
 # The values of the sort select: a column, "-" in front for descending.
-SORT_CHOICES = [f"{prefix}{s.value}" for s in Sort for prefix in ("", "-")]
+SORT_CHOICES = queues.sort_choices(Sort)
 DECISIONS = (ClaimStatus.accepted, ClaimStatus.rejected)
-
-
-def _sort_of(value: str | None) -> tuple[Sort | None, bool | None]:
-    if value is None or value not in SORT_CHOICES:
-        return None, None
-    return Sort(value.removeprefix("-")), value.startswith("-")
 
 
 def status_names() -> dict[str, str]:
@@ -75,7 +70,7 @@ def claim_queue(
     limit: Annotated[int, Query(ge=1, le=claim_handling.MAX_PAGE)] = 100,
 ) -> Response:
     """A tab of the claims queue (K49)."""
-    sort_by, descending = _sort_of(sort)
+    sort_by, descending = queues.parse_sort(sort, Sort)
     page = claim_handling.queue(
         db,
         tab=tab,
@@ -87,28 +82,22 @@ def claim_queue(
         limit=limit,
     )
     db.commit()  # the audit row of the read
-    default_sort, default_desc = claim_handling.DEFAULT_SORT
-    chosen_sort = sort if sort in SORT_CHOICES else ("-" if default_desc else "") + default_sort
-    chosen = [s.value for s in claim_handling.TAB_STATUSES[tab] if s.value in status] or [
-        s.value for s in claim_handling.DEFAULT_STATUSES[tab]
-    ]
-    params: list[tuple[str, Any]] = [("tab", tab), *(("status", s) for s in chosen)]
-    params += [("sort", chosen_sort), ("limit", limit)]
+    state = queues.list_state(
+        tab=tab,
+        page=page,
+        tab_statuses=claim_handling.TAB_STATUSES[tab],
+        default_statuses=claim_handling.DEFAULT_STATUSES[tab],
+        default_sort=claim_handling.DEFAULT_SORT,
+        choices=SORT_CHOICES,
+        statuses=status,
+        sort=sort,
+        after=after,
+        limit=limit,
+    )
     return render(
         request,
         "admin/summer_voucher/claim_queue.html",
-        {
-            "tab": tab,
-            "page": page,
-            "tab_statuses": [s.value for s in claim_handling.TAB_STATUSES[tab]],
-            "chosen": chosen,
-            "sort": chosen_sort,
-            "sort_choices": SORT_CHOICES,
-            "next_params": [*params, ("after", page.next_after)] if page.next_after else None,
-            "is_first_page": after is None,
-            "first_params": params,
-            "status_names": status_names(),
-        },
+        {**state, "status_names": status_names()},
     )
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.admin import queues
 from app.admin import summer_voucher_notes as notes
 from app.auth.dependencies import Auth, require_staff
 from app.db import utcnow
@@ -44,13 +45,7 @@ router = APIRouter(
 )
 
 # The values of the sort select: a column, "-" in front for descending.
-SORT_CHOICES = [f"{prefix}{s.value}" for s in Sort for prefix in ("", "-")]
-
-
-def _sort_of(value: str | None) -> tuple[Sort | None, bool | None]:
-    if value is None or value not in SORT_CHOICES:
-        return None, None
-    return Sort(value.removeprefix("-")), value.startswith("-")
+SORT_CHOICES = queues.sort_choices(Sort)
 
 
 @router.get("", name="sv_youth_queue")
@@ -66,7 +61,7 @@ def youth_queue(
 ) -> Response:
     """A tab of the queue (K26). Names are not shown in the order of the list: they are
     encrypted, so the database cannot sort by them (see handling.Sort)."""
-    sort_by, descending = _sort_of(sort)
+    sort_by, descending = queues.parse_sort(sort, Sort)
     page = handling.queue(
         db,
         tab=tab,
@@ -78,28 +73,22 @@ def youth_queue(
         limit=limit,
     )
     db.commit()  # the audit row of the read
-    default_sort, default_desc = handling.DEFAULT_SORT[tab]
-    chosen_sort = sort if sort in SORT_CHOICES else ("-" if default_desc else "") + default_sort
-    chosen = [s.value for s in handling.TAB_STATUSES[tab] if s.value in status] or [
-        s.value for s in handling.DEFAULT_STATUSES[tab]
-    ]
-    params: list[tuple[str, Any]] = [("tab", tab), *(("status", s) for s in chosen)]
-    params += [("sort", chosen_sort), ("limit", limit)]
+    state = queues.list_state(
+        tab=tab,
+        page=page,
+        tab_statuses=handling.TAB_STATUSES[tab],
+        default_statuses=handling.DEFAULT_STATUSES[tab],
+        default_sort=handling.DEFAULT_SORT[tab],
+        choices=SORT_CHOICES,
+        statuses=status,
+        sort=sort,
+        after=after,
+        limit=limit,
+    )
     return render(
         request,
         "admin/summer_voucher/youth_queue.html",
-        {
-            "tab": tab,
-            "page": page,
-            "tab_statuses": [s.value for s in handling.TAB_STATUSES[tab]],
-            "chosen": chosen,
-            "sort": chosen_sort,
-            "sort_choices": SORT_CHOICES,
-            "next_params": [*params, ("after", page.next_after)] if page.next_after else None,
-            "is_first_page": after is None,
-            "first_params": params,
-            "target_group_names": target_group_names(),
-        },
+        {**state, "target_group_names": target_group_names()},
     )
 
 
