@@ -10,6 +10,21 @@ from app.db import metadata
 from app.notifications.models import EmailTemplate, OutboxMessage
 from app.pages.models import AccessibilityFeedback
 from app.ratelimit import RateLimitBucket
+from app.subsidies.models import (
+    Application,
+    Attachment,
+    Calculation,
+    Counter,
+    DeMinimisAid,
+    FieldChange,
+    Message,
+    PreviousBenefit,
+    ReviewMark,
+    StatusEvent,
+    Terms,
+    TermsApproval,
+    TermsConsent,
+)
 from app.summer_voucher.models import (
     Claim,
     ClaimAttachment,
@@ -22,14 +37,27 @@ from app.summer_voucher.models import (
 
 __all__ = [
     "AccessibilityFeedback",
+    "Application",
+    "Attachment",
     "AuditEvent",
+    "Calculation",
     "Claim",
     "ClaimAttachment",
     "Company",
+    "Counter",
+    "DeMinimisAid",
     "EmailTemplate",
+    "FieldChange",
+    "Message",
     "OutboxMessage",
+    "PreviousBenefit",
     "RateLimitBucket",
+    "ReviewMark",
     "School",
+    "StatusEvent",
+    "Terms",
+    "TermsApproval",
+    "TermsConsent",
     "TimelineEntry",
     "User",
     "UserSession",
