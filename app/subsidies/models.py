@@ -452,9 +452,7 @@ class Calculation(SQLModel, table=True):
     pay_subsidies: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     # [{start_date, end_date, monthly_amount}]
     training_compensations: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
-    override_monthly_benefit_amount: Decimal | None = Field(
-        default=None, sa_type=sa.Numeric(8, 2)
-    )
+    override_monthly_benefit_amount: Decimal | None = Field(default=None, sa_type=sa.Numeric(8, 2))
     override_justification: str | None = Field(default=None, max_length=1024)
     # The engine's answer (rows, instalments, rule values) and its total; None until computable.
     result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
