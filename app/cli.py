@@ -44,7 +44,13 @@ def cmd_retention() -> int:
     """Delete personal data whose retention period has ended (run daily)."""
     from app.db import utcnow
     from app.documents.storage import LocalFileStore
-    from app.jobs.retention import purge_claims, purge_youth_applications, sweep_files
+    from app.jobs.retention import (
+        purge_claims,
+        purge_subsidy_applications,
+        purge_youth_applications,
+        remind_subsidy_drafts,
+        sweep_files,
+    )
 
     settings = get_settings()
     crypto.configure(settings)
@@ -54,13 +60,20 @@ def cmd_retention() -> int:
             now = utcnow()
             claims = purge_claims(session, now=now)
             result = purge_youth_applications(session, now=now)
+            reminded = remind_subsidy_drafts(
+                session, now=now, base_url=settings.public_base_url
+            )
+            subsidies = purge_subsidy_applications(session, now=now)
             session.commit()
             files = sweep_files(session, store=LocalFileStore(settings.files_dir))
     finally:
         engine.dispose()
     print(
         f"Retention: {result.youth_applications} youth applications and {result.vouchers} vouchers,"
-        f" {claims.claims} claims and {claims.attachments} attachments ({files} files) deleted."
+        f" {claims.claims} claims and {claims.attachments} attachments,"
+        f" {subsidies.drafts} Helsinki-lisä drafts and {subsidies.cancelled} cancelled"
+        f" applications with {subsidies.attachments} attachments ({files} files) deleted;"
+        f" {reminded} draft reminders sent."
     )
     return 0
 

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
             "portal-admins": "admin",
         }
     )
+    # The portal's address as users reach it, for links in e-mails sent by jobs (no request).
+    public_base_url: str = "http://127.0.0.1:8000"
     session_idle_minutes: int = 30
     session_absolute_hours: int = 8
     mandate_source: Literal["claims", "suomifi"] = "claims"
@@ -182,6 +184,8 @@ class Settings(BaseSettings):
                 reasons.append(
                     f"{name} is the development default; set the provider's client secret."
                 )
+        if is_loopback_url(self.public_base_url):
+            reasons.append(f"PUBLIC_BASE_URL is a loopback address ({self.public_base_url}).")
         if self.population_register == "fixture":
             reasons.append("POPULATION_REGISTER is the test fixture; use the VTJ query service.")
         if self.blind_index_key.get_secret_value() == DEFAULT_BLIND_INDEX_KEY:

@@ -16,6 +16,7 @@ from starlette.types import Scope
 
 from app import crypto, error_handlers
 from app.admin import email_templates as admin_email_templates
+from app.admin import subsidies as admin_subsidies
 from app.admin import summer_voucher as admin_summer_voucher
 from app.admin import summer_voucher_claims as admin_summer_voucher_claims
 from app.admin import summer_voucher_youth as admin_summer_voucher_youth
@@ -37,6 +38,11 @@ from app.notifications.worker import outbox_worker
 from app.pages import api as pages_api
 from app.pages import views as pages_views
 from app.security import BodySizeLimitMiddleware, content_security_policy, verify_csrf
+from app.subsidies import api as subsidy_api
+from app.subsidies import estimate_api as subsidies_estimate_api
+from app.subsidies import estimate_views as subsidies_estimate_views
+from app.subsidies import staff_api as subsidy_staff_api
+from app.subsidies import views as subsidy_views
 from app.summer_voucher import api as summer_voucher_api
 from app.summer_voucher import claim_api as summer_voucher_claim_api
 from app.summer_voucher import claim_views as summer_voucher_claim_views
@@ -128,11 +134,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_summer_voucher.exports_router)
     app.include_router(admin_summer_voucher_youth.router)
     app.include_router(admin_summer_voucher_claims.router)
+    app.include_router(admin_subsidies.decision_router)
+    app.include_router(admin_subsidies.router)
+    app.include_router(subsidy_staff_api.decision_router)
+    app.include_router(subsidy_staff_api.router)
     app.include_router(summer_voucher_views.router)
     app.include_router(summer_voucher_claim_views.router)
     app.include_router(summer_voucher_claim_api.router)
     app.include_router(summer_voucher_api.router)
     app.include_router(summer_voucher_staff_api.router)
+    app.include_router(subsidies_estimate_views.router)
+    app.include_router(subsidies_estimate_api.router)
+    app.include_router(subsidy_views.terms_router)
+    app.include_router(subsidy_views.router)
+    app.include_router(subsidy_api.terms_router)
+    app.include_router(subsidy_api.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
     # Added innermost first: the request context wraps everything.

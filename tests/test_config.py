@@ -16,6 +16,7 @@ SAFE = {
     "database_url": "postgresql+psycopg://portal@db.internal:5432/portal",
     "employer_oidc_issuer": "https://login.hel.fi/realms/helsinki-tunnistus",
     "staff_oidc_issuer": "https://login.microsoftonline.com/tenant/v2.0",
+    "public_base_url": "https://tyollisyyspalvelut.hel.fi",
     "encryption_keys": {"k2026": SecretStr(base64.b64encode(b"p" * 32).decode())},
     "encryption_active_key_id": "k2026",
     "blind_index_key": SecretStr("b" * 48),
@@ -49,6 +50,7 @@ def test_safe_production_settings_start() -> None:
         ({"staff_oidc_issuer": "http://localhost:9401/"}, "STAFF_OIDC_ISSUER is a loopback"),
         ({"employer_oidc_issuer": "http://[::1]:9400"}, "EMPLOYER_OIDC_ISSUER is a loopback"),
         ({"debug": True}, "DEBUG is on"),
+        ({"public_base_url": "http://127.0.0.1:8000"}, "PUBLIC_BASE_URL is a loopback"),
         (
             {"employer_oidc_client_secret": SecretStr("portal-employer-secret")},
             "EMPLOYER_OIDC_CLIENT_SECRET is the development default",
@@ -82,7 +84,7 @@ def test_production_refuses_each_unsafe_value_with_its_reason(
 
 def test_all_reasons_are_listed_at_once() -> None:
     reasons = Settings(_env_file=None, app_env=Environment.production, debug=True).unsafe_reasons()
-    assert len(reasons) == 10
+    assert len(reasons) == 11
     assert all("\n" not in r for r in reasons)
 
 

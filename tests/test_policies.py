@@ -71,6 +71,9 @@ def test_the_public_routes_are_the_expected_ones(app: FastAPI) -> None:
         "/summer-voucher/additional-info/{token}",
         "/api/v1/summer-voucher/youth-applications",
         "/api/v1/summer-voucher/activations/{token}",
+        # Helsinki-lisä: the amount estimate before applying (no personal data).
+        "/subsidies/estimate",
+        "/api/v1/subsidies/estimate",
     }
 
 

@@ -114,6 +114,34 @@ def _claim_information_request_sample() -> dict[str, Any]:
     }
 
 
+def _subsidy_message_sample() -> dict[str, Any]:
+    return {
+        "application_number": "123456",
+        "link": f"{_SAMPLE_SITE}/employer/subsidies/applications/123",
+        "lang": i18n.current_language(),
+    }
+
+
+def _subsidy_information_request_sample() -> dict[str, Any]:
+    return {
+        **_subsidy_message_sample(),
+        "deadline": format_day(date(utcnow().year, 6, 3)),
+    }
+
+
+def _subsidy_draft_reminder_sample() -> dict[str, Any]:
+    return {
+        "link": f"{_SAMPLE_SITE}/employer/subsidies/applications/123",
+        "deletion_date": format_day(date(utcnow().year, 6, 3)),
+        "lang": i18n.current_language(),
+    }
+
+
+_SUBSIDY_NUMBER = Variable(
+    "application_number", N_("The application's number, or empty if it has none yet.")
+)
+_SUBSIDY_LINK = Variable("link", N_("The link to the application in the employer e-services."))
+
 KINDS: dict[str, EmailKind] = {
     kind.name: kind
     for kind in (
@@ -164,6 +192,39 @@ KINDS: dict[str, EmailKind] = {
                 _LANG,
             ),
             sample=_claim_information_request_sample,
+        ),
+        EmailKind(
+            name="subsidy_message",
+            title=N_("Helsinki benefit: a new message from the handler"),
+            variables=(_SUBSIDY_NUMBER, _SUBSIDY_LINK, _LANG),
+            sample=_subsidy_message_sample,
+        ),
+        EmailKind(
+            name="subsidy_information_request",
+            title=N_("Helsinki benefit: more information needed"),
+            variables=(
+                _SUBSIDY_NUMBER,
+                _SUBSIDY_LINK,
+                Variable("deadline", N_("The last day to send the application again.")),
+                _LANG,
+            ),
+            sample=_subsidy_information_request_sample,
+        ),
+        EmailKind(
+            name="subsidy_decision",
+            title=N_("Helsinki benefit: the decision is ready"),
+            variables=(_SUBSIDY_NUMBER, _SUBSIDY_LINK, _LANG),
+            sample=_subsidy_message_sample,
+        ),
+        EmailKind(
+            name="subsidy_draft_reminder",
+            title=N_("Helsinki benefit: an unfinished application will be deleted"),
+            variables=(
+                _SUBSIDY_LINK,
+                Variable("deletion_date", N_("The day the unfinished application is deleted.")),
+                _LANG,
+            ),
+            sample=_subsidy_draft_reminder_sample,
         ),
     )
 }
