@@ -236,6 +236,10 @@ SUBSIDY_STAFF_ROUTES = [
     ("PUT", "/api/v1/subsidies/staff/applications/{application_id}/review-marks", HANDLING),
     ("POST", "/api/v1/subsidies/staff/applications/{application_id}/take", HANDLING),
     ("POST", "/api/v1/subsidies/staff/applications/{application_id}/take-over", HANDLING),
+    *(
+        ("PATCH", f"/api/v1/subsidies/staff/applications/{{application_id}}/steps/{step}", HANDLING)
+        for step in ("employer", "de_minimis", "employee", "period")
+    ),
 ]
 
 

@@ -937,12 +937,20 @@ def edit_step(
     data: StepIn,
     actor: Actor,
     reason: str | None = None,
+    partial: bool = False,
 ) -> Application:
     """A handler's change to a section (the employer's service validates and records each
-    changed field with the reason in the change history, H27), by the application's handler."""
+    changed field with the reason in the change history, H27), by the application's handler.
+    `partial` (the API's PATCH) changes only the fields given."""
     claim(session, application=application, actor=actor)
     return service.save_step(
-        session, application=application, step=step, data=data, actor=actor, reason=reason
+        session,
+        application=application,
+        step=step,
+        data=data,
+        actor=actor,
+        reason=reason,
+        partial=partial,
     )
 
 

@@ -26,6 +26,14 @@ from app.subsidies.models import (
     Message,
     PreviousBenefit,
 )
+from app.subsidies.schemas import (
+    DeMinimisStepIn,
+    EmployeeStepIn,
+    EmployerStepIn,
+    PeriodStepIn,
+    Step,
+    StepIn,
+)
 from app.subsidies.staff_schemas import (
     CalculationIn,
     CancelIn,
@@ -407,6 +415,80 @@ def request_information(
     )
     db.commit()
     return MessageOut.model_validate(message)
+
+
+# --- Section edits by the handler: PATCH changes the fields given; each changed field lands in
+# the change history with the reason (H27). Only the application's handler may edit (H29).
+
+ReasonQuery = Annotated[
+    str | None,
+    Query(max_length=1024, description="Why the field was changed (shown in the change history)"),
+]
+
+
+def _edit(
+    db: SessionDep, auth: Auth, application_id: int, step: Step, data: StepIn, reason: str | None
+) -> ApplicationOut:
+    application = handling.edit_step(
+        db,
+        application=_load(db, application_id),
+        step=step,
+        data=data,
+        actor=auth.actor,
+        reason=reason,
+        partial=True,
+    )
+    out = _application_out(application)
+    db.commit()
+    return out
+
+
+@router.patch("/{application_id}/steps/employer", response_model=ApplicationOut)
+def edit_employer(
+    application_id: int,
+    data: EmployerStepIn,
+    auth: HandlingAuth,
+    db: SessionDep,
+    reason: ReasonQuery = None,
+) -> ApplicationOut:
+    """Change the employer section's answers (address, bank account, contact person, …)."""
+    return _edit(db, auth, application_id, Step.employer, data, reason)
+
+
+@router.patch("/{application_id}/steps/de_minimis", response_model=ApplicationOut)
+def edit_de_minimis(
+    application_id: int,
+    data: DeMinimisStepIn,
+    auth: HandlingAuth,
+    db: SessionDep,
+    reason: ReasonQuery = None,
+) -> ApplicationOut:
+    """Change the de minimis answer and rows (the rows given replace the stored ones)."""
+    return _edit(db, auth, application_id, Step.de_minimis, data, reason)
+
+
+@router.patch("/{application_id}/steps/employee", response_model=ApplicationOut)
+def edit_employee(
+    application_id: int,
+    data: EmployeeStepIn,
+    auth: HandlingAuth,
+    db: SessionDep,
+    reason: ReasonQuery = None,
+) -> ApplicationOut:
+    """Change the employee, employment, pay and pay-subsidy answers."""
+    return _edit(db, auth, application_id, Step.employee, data, reason)
+
+
+@router.patch("/{application_id}/steps/period", response_model=ApplicationOut)
+def edit_period(
+    application_id: int,
+    data: PeriodStepIn,
+    auth: HandlingAuth,
+    db: SessionDep,
+    reason: ReasonQuery = None,
+) -> ApplicationOut:
+    """Change the benefit period (staff are not bound by the 4-months-in-the-past rule)."""
+    return _edit(db, auth, application_id, Step.period, data, reason)
 
 
 @router.post("/{application_id}/lock", response_model=ApplicationOut)

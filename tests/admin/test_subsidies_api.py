@@ -39,6 +39,7 @@ def test_the_api_is_documented(client: TestClient) -> None:
         f"{f.API}/{{application_id}}/calculation",
         f"{f.API}/{{application_id}}/previous-benefits",
         f"{f.API}/{{application_id}}/previous-benefits/{{benefit_id}}",
+        f"{f.API}/{{application_id}}/steps/employee",
     ):
         assert path in paths, path
 
@@ -168,3 +169,33 @@ def test_previous_benefits_and_cancel_through_the_api(
     assert f.api(client, "POST", f"{base}/cancel", {"reason": ""}).status_code == 422
     cancelled = f.api(client, "POST", f"{base}/cancel", {"reason": "Peruttu"})
     assert cancelled.json()["status"] == "cancelled"
+
+
+def test_a_handler_changes_a_section_with_a_reason(
+    client: TestClient, db: Session, store: FileStore
+) -> None:
+    f.staff_login(client)
+    application = f.in_handling(db, store)
+    base = f"{f.API}/{application.id}"
+    f.staff_login(client, "staff-admin")
+    # Only the application's handler edits (H29).
+    other = f.api(client, "PATCH", f"{base}/steps/employee?reason=x", {"job_title": "Vuoropäällikkö"})
+    assert other.status_code in (403, 409)
+    f.staff_login(client)
+    changed = f.api(
+        client,
+        "PATCH",
+        f"{base}/steps/employee?reason=Työsopimuksen%20mukaan",
+        {"job_title": "Vuoropäällikkö"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["job_title"] == "Vuoropäällikkö"
+    bad = f.api(client, "PATCH", f"{base}/steps/employee", {"working_hours": "10"})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"][-1] == "working_hours"
+    detail = client.get(base).json()
+    change = [c for c in detail["changes"] if c["field_name"] == "job_title"]
+    assert len(change) == 1
+    assert change[0]["old_value"] == "Kokki"
+    assert change[0]["new_value"] == "Vuoropäällikkö"
+    assert change[0]["reason"] == "Työsopimuksen mukaan"

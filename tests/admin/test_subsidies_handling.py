@@ -333,6 +333,27 @@ class TestMarksAndEdits:
             assert client.get(f"{f.BASE}/{application.id}/sections/{step}").status_code == 200
         assert client.get(f"{f.BASE}/{application.id}/sections/attachments").status_code == 404
 
+    def test_the_change_history_table_scrolls_within_reach_of_the_keyboard(
+        self, client: TestClient, db: Session, store: FileStore
+    ) -> None:
+        """Six columns overflow the detail page's column: the scrolling container must be
+        focusable and named (axe: scrollable-region-focusable), found by the browser story."""
+        f.staff_login(client)
+        application = f.in_handling(db, store)
+        data = sf.employee_form(monthly_pay="2 700,00")
+        data["reason"] = "Palkka korjattu."
+        answer = f.post(client, f"{f.BASE}/{application.id}/sections/employee", data)
+        assert answer.status_code == 303, answer.text
+        page = client.get(f"{f.BASE}/{application.id}", headers=f.EN)
+        assert (
+            '<div class="hds-table-container" tabindex="0" role="region"'
+            ' aria-labelledby="changes-caption">' in page.text
+        )
+        assert (
+            '<caption class="hds-table__caption" id="changes-caption">'
+            "Fields changed after the application was sent</caption>" in page.text
+        )
+
     def test_a_received_application_is_taken_before_it_is_changed(
         self, client: TestClient, db: Session, store: FileStore
     ) -> None:
