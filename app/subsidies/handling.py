@@ -265,13 +265,15 @@ def _like_pattern(text: str) -> str:
 
 
 def search_condition(search: Search) -> Any:
+    """The WHERE condition of a search, for a query that joins the company (as the queue
+    does): a business id is matched on the joined row, so the company's unique index leads and
+    its applications come through the company index (an `IN (subquery)` let SQLite walk the
+    whole queue index instead)."""
     t = _TABLE
     if search.kind == SearchKind.hetu:
         return t.c.employee_hetu_index == service.hetu_index(search.value)
     if search.kind == SearchKind.business_id:
-        return t.c.company_id.in_(
-            sa.select(_COMPANY.c.id).where(_COMPANY.c.business_id == search.value)
-        )
+        return _COMPANY.c.business_id == search.value
     if search.kind == SearchKind.number:
         return t.c.application_number == int(search.value)
     names = [service.name_index(order) for order in _name_orders(search.value)]
@@ -397,6 +399,47 @@ def _parse_cursor(after: str, sort: Sort) -> tuple[Any, int]:
     return value, int(id_text)
 
 
+def _ordered(columns: Any, sort_name: str, *, descending: bool) -> tuple[Any, Any]:
+    column, row_id = columns[sort_name], columns["id"]
+    return (column.desc(), row_id.desc()) if descending else (column.asc(), row_id.asc())
+
+
+def _page_statement(
+    statuses: Sequence[str],
+    conditions: Sequence[Any],
+    column: sa.Column[Any],
+    *,
+    descending: bool,
+    limit: int,
+    per_status: bool,
+) -> sa.Select[Any]:
+    """The rows of one page. A tab of several statuses (decided, all) is read as one ordered,
+    limited branch per status, merged: each branch walks the queue index (status, submitted_at,
+    id) and stops after `limit` rows, where `status IN (...) ORDER BY submitted_at` would sort
+    every row of those statuses (most of the table). Only for the order that index serves (by
+    received); by number the unique index already gives the order. A search keeps one query:
+    its own index (number, identity code, names, business id) finds the few rows first."""
+
+    def rows(where: Any) -> sa.Select[Any]:
+        return (
+            sa.select(*_QUEUE_COLUMNS, _COMPANY.c.business_id)
+            .join(_COMPANY, _COMPANY.c.id == _TABLE.c.company_id)
+            .where(where, *conditions)
+            .order_by(*_ordered(_TABLE.c, column.name, descending=descending))
+            .limit(limit)
+        )
+
+    if not per_status or len(statuses) < 2:
+        return rows(_TABLE.c.status.in_(statuses))
+    branches = [sa.select(rows(_TABLE.c.status == status).subquery()) for status in statuses]
+    merged = sa.union_all(*branches).subquery()
+    return (
+        sa.select(merged)
+        .order_by(*_ordered(merged.c, column.name, descending=descending))
+        .limit(limit)
+    )
+
+
 def queue(
     session: Session,
     *,
@@ -419,21 +462,25 @@ def queue(
     sort = sort or default_sort
     descending = default_desc if descending is None else descending
     column = SORT_COLUMNS[sort]
-    statement = (
-        sa.select(*_QUEUE_COLUMNS, _COMPANY.c.business_id)
-        .join(_COMPANY, _COMPANY.c.id == _TABLE.c.company_id)
-        .where(_TABLE.c.status.in_([s.value for s in TAB_STATUSES[tab]]))
-    )
+    conditions: list[Any] = []
     if search is not None:
-        statement = statement.where(search_condition(search))
+        conditions.append(search_condition(search))
     if after is not None:
         value, last_id = _parse_cursor(after, sort)
         seen = sa.tuple_(column, _TABLE.c.id)
         boundary = sa.tuple_(sa.literal(value, type_=column.type), sa.literal(last_id))
-        statement = statement.where(seen < boundary if descending else seen > boundary)
-    order = (column.desc(), _TABLE.c.id.desc()) if descending else (column.asc(), _TABLE.c.id.asc())
+        conditions.append(seen < boundary if descending else seen > boundary)
     limit = max(1, min(limit, MAX_PAGE))
-    found = session.execute(statement.order_by(*order).limit(limit + 1)).all()
+    found = session.execute(
+        _page_statement(
+            [s.value for s in TAB_STATUSES[tab]],
+            conditions,
+            column,
+            descending=descending,
+            limit=limit + 1,
+            per_status=search is None and sort is Sort.received,
+        )
+    ).all()
     has_more = len(found) > limit
     found = found[:limit]
     unread = messages.unread_by_staff(session, application_ids=[r.id for r in found])

@@ -174,6 +174,14 @@ class Application(SQLModel, table=True):
         sa.Index("ix_subsidy_application_company", "company_id", "updated_at", "id"),
         sa.Index("ix_subsidy_application_queue", "status", "submitted_at", "id"),
         sa.Index("ix_subsidy_application_drafts", "updated_at", postgresql_where=_DRAFT),
+        # Staff search by a part of the company name (ILIKE '%…%'): a trigram index on
+        # PostgreSQL; SQLite gets a plain index (it helps sorting by company, not the search).
+        sa.Index(
+            "ix_subsidy_application_company_name",
+            "company_name",
+            postgresql_using="gin",
+            postgresql_ops={"company_name": "gin_trgm_ops"},
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
