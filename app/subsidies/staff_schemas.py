@@ -110,7 +110,7 @@ class PaySubsidyIn(StaffIn):
     start_date: date
     end_date: date
     pay_subsidy_percent: Percent
-    work_time_percent: Decimal | None = Field(default=None, gt=Decimal("0"), le=Decimal("100"))
+    work_time_percent: Decimal | None = Field(default=None, ge=Decimal("1"), le=Decimal("100"))
 
     @model_validator(mode="after")
     def _order(self) -> PaySubsidyIn:

@@ -179,7 +179,9 @@ def test_a_handler_changes_a_section_with_a_reason(
     base = f"{f.API}/{application.id}"
     f.staff_login(client, "staff-admin")
     # Only the application's handler edits (H29).
-    other = f.api(client, "PATCH", f"{base}/steps/employee?reason=x", {"job_title": "Vuoropäällikkö"})
+    other = f.api(
+        client, "PATCH", f"{base}/steps/employee?reason=x", {"job_title": "Vuoropäällikkö"}
+    )
     assert other.status_code in (403, 409)
     f.staff_login(client)
     changed = f.api(
@@ -199,3 +201,31 @@ def test_a_handler_changes_a_section_with_a_reason(
     assert change[0]["old_value"] == "Kokki"
     assert change[0]["new_value"] == "Vuoropäällikkö"
     assert change[0]["reason"] == "Työsopimuksen mukaan"
+
+
+def test_a_work_time_under_one_percent_is_a_field_message_not_a_crash(
+    client: TestClient, db: Session, store: FileStore
+) -> None:
+    f.staff_login(client)
+    application = f.in_handling(db, store)
+    answer = f.api(
+        client,
+        "PUT",
+        f"{f.API}/{application.id}/calculation",
+        {
+            "start_date": "2023-09-01",
+            "end_date": "2023-10-31",
+            "monthly_pay": "2500",
+            "state_aid_max_percentage": 100,
+            "pay_subsidies": [
+                {
+                    "start_date": "2023-09-01",
+                    "end_date": "2023-10-31",
+                    "pay_subsidy_percent": 100,
+                    "work_time_percent": "0.5",
+                }
+            ],
+        },
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"][-1] == "work_time_percent"
