@@ -18,9 +18,12 @@ from jinja2 import (
     StrictUndefined,
     Undefined,
     pass_context,
+    pass_eval_context,
     select_autoescape,
 )
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,7 +55,8 @@ def _datetime(value: datetime | None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     local = value.astimezone(HELSINKI_TZ)
-    return f"{local.day}.{local.month}.{local.year:04d} {local.hour:02d}:{local.minute:02d}"
+    # %-formatting: half the cost of an f-string with format specs (UP031), on every row of a list.
+    return "%d.%d.%04d %02d:%02d" % (local.day, local.month, local.year, local.hour, local.minute)  # noqa: UP031
 
 
 def _euros(value: Decimal | int | None) -> str:
@@ -77,6 +81,11 @@ def format_day(value: date | None) -> str:
     return _date(value)
 
 
+def format_datetime(value: datetime | None) -> str:
+    """Helsinki time as 24.11.2026 14:05, as the `datetime` filter writes it."""
+    return _datetime(value)
+
+
 def _language_switch_href(request: Request, lang: str) -> str:
     target = request.url.path
     if request.url.query:
@@ -89,17 +98,61 @@ def _path_for(app: Starlette, name: str, params: tuple[tuple[str, Any], ...]) ->
     return str(app.url_path_for(name, **dict(params)))
 
 
-@pass_context
-def _url_for(context: Context, name: str, /, **path_params: Any) -> str:
-    """A site-relative URL: correct behind a TLS-terminating proxy, unlike an absolute one.
+def path_for(request: Request, name: str, /, **path_params: Any) -> str:
+    """The site-relative path of a named route (what the templates' url_for gives).
 
     The routes do not change once the app runs, so the answers are kept: finding a route by
     name walks every router and costs tens of microseconds, and a page links to a dozen."""
-    request: Request = context["request"]
     try:
         return _path_for(request.app, name, tuple(sorted(path_params.items())))
     except TypeError:  # an unhashable parameter: not kept
         return str(request.app.url_path_for(name, **path_params))
+
+
+@pass_context
+def _url_for(context: Context, name: str, /, **path_params: Any) -> str:
+    """A site-relative URL: correct behind a TLS-terminating proxy, unlike an absolute one."""
+    return path_for(context["request"], name, **path_params)
+
+
+@lru_cache(maxsize=4096)
+def _message(language: str, message: str, autoescape: bool) -> str:
+    """A template's message in `language`, as a format string (Markup in an HTML template).
+    The catalogs are loaded once per process and never change, so neither does the answer."""
+    text = i18n.catalogs()[language].ugettext(message)
+    # A translation is trusted markup, as Jinja's own gettext treats it.
+    return Markup(text) if autoescape else text  # noqa: S704
+
+
+@lru_cache(maxsize=4096)
+def _message_alone(language: str, message: str, autoescape: bool) -> str:
+    return _message(language, message, autoescape) % {}
+
+
+@pass_eval_context
+def _gettext(eval_ctx: EvalContext, message: str, /, **variables: Any) -> str:
+    """`_()` and `gettext()` in templates, as Jinja's "newstyle" gettext behaves: the message is
+    always a format string (so "%%" is one "%"), variables are escaped in an HTML template.
+
+    Jinja's own goes through an alias, two context calls, a Markup and a formatting on every
+    call, and, being given the whole context, makes a copy of it on each call inside a loop or
+    after a {% set %} in a block; a page calls it dozens of times. This one needs only the
+    evaluation context (autoescape or not), and keeps the translated, formatted message."""
+    language = i18n.current_language()
+    if variables:
+        return _message(language, message, eval_ctx.autoescape) % variables
+    return _message_alone(language, message, eval_ctx.autoescape)
+
+
+@pass_eval_context
+def _ngettext(
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    """`ngettext()` in templates, as Jinja's "newstyle" one behaves (`num` is a variable too)."""
+    text = i18n.ngettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - a translation is trusted markup, as in Jinja
+    return text % {"num": num, **variables}
 
 
 def _auth_of(request: Request) -> Any:
@@ -117,6 +170,7 @@ def build_environment(*, strict: bool) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
     env.filters.update(
         date=_date,
         datetime=_datetime,

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -278,3 +279,56 @@ def test_sqlite_a_writer_that_waits_too_long_gets_the_usual_error(
         thread.join(10)
     with with_sqlite_begin(sqlite_engine, mode).begin() as conn:  # free again
         conn.execute(text("INSERT INTO item (name) VALUES ('later')"))
+
+
+def test_postgresql_pings_only_a_connection_that_sat_unused(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Instead of pre-ping's query on every checkout: a connection back in the pool for less
+    than PING_IF_IDLE_S is used as it is; an older one is pinged, and if its server side is
+    gone, the pool hands out a new connection instead of failing the request."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the pool check is PostgreSQL's (SQLite has no server to lose)")
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    pings: list[object] = []
+    real_ping = engine.dialect.do_ping
+
+    def counted_ping(dbapi_connection: Any) -> bool:
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted_ping)
+    try:
+        with engine.connect() as conn:  # a new connection: not pinged
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as conn:  # just given back: not pinged
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
+        assert pings == []
+
+        monkeypatch.setattr(db_module, "PING_IF_IDLE_S", 0.0)  # as if it had sat for long
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
+        assert len(pings) == 1
+
+        admin = make_engine(database_url)
+        try:
+            with admin.connect() as other:  # the server drops the pooled connection
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                other.commit()
+                gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+                for _ in range(100):
+                    if other.execute(gone, {"pid": pid}).scalar_one() == 0:
+                        break
+                    other.commit()
+                    time.sleep(0.05)
+        finally:
+            admin.dispose()
+        with engine.connect() as conn:  # the ping finds out; a new connection serves
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+        # The dead connection's ping failed, then the new connection's (every checkout is
+        # checked while PING_IF_IDLE_S is 0).
+        assert len(pings) == 3
+        assert pings[1] is pings[0]
+        assert pings[2] is not pings[0]
+    finally:
+        engine.dispose()

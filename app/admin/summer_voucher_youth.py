@@ -10,10 +10,13 @@ JavaScript and a link can be shared or bookmarked.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from html import escape
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 
 from app.admin import queues
 from app.admin import summer_voucher_notes as notes
@@ -33,7 +36,8 @@ from app.summer_voucher.models import (
     YouthStatus,
 )
 from app.summer_voucher.schemas import NoteIn, target_group_names
-from app.templating import render
+from app.templating import format_datetime, path_for, render
+from app.types import mask_hetu
 
 require_handler = require_staff("handler", "admin")
 HandlerAuth = Annotated[Auth, Depends(require_handler)]
@@ -46,6 +50,53 @@ router = APIRouter(
 
 # The values of the sort select: a column, "-" in front for descending.
 SORT_CHOICES = queues.sort_choices(Sort)
+
+
+def status_names() -> dict[str, str]:
+    """The youth application statuses' names in the current language, by value."""
+    return {status.value: gettext(name) for status, name in handling.STATUS_NAMES.items()}
+
+
+def queue_rows_html(
+    rows: Sequence[handling.QueueRow],
+    *,
+    detail_base: str,
+    statuses: Mapping[str, str],
+    groups: Mapping[str, str],
+) -> Markup:
+    """The queue table's rows, made here rather than in the template.
+
+    A page lists up to MAX_PAGE applications of seven columns, and a template spends several
+    microseconds on each value it writes (escaping into a Markup object, attribute look-ups,
+    filters), which made the rows most of the page's cost. Here each row is one f-string, the
+    labels are translated and escaped once per page, and every value that comes from an
+    application is escaped (html.escape: &, <, >, " and ') before it joins the markup.
+    """
+    no_code = escape(gettext("No identity code"))
+    # The visually hidden link text, for screen readers: which application the link opens.
+    open_before, _, open_after = escape(gettext("open application %(id)s")).partition("%(id)s")
+    status_text = {value: escape(name) for value, name in statuses.items()}
+    group_text = {value: escape(name) for value, name in groups.items()}
+    base = escape(detail_base)
+    html: list[str] = []
+    for row in rows:
+        a = row.application
+        code = escape(mask_hetu(a.hetu)) if a.hetu else no_code
+        age = f"{row.age} ({row.birth_year})" if row.age is not None else ""
+        status = status_text.get(a.status) or escape(a.status)
+        group = group_text.get(a.target_group) or escape(a.target_group)
+        html.append(
+            f'<tr>\n<td><a class="hds-link" href="{base}/{a.id}">{code}<span'
+            f' class="visually-hidden">: {open_before}{a.id}{open_after}</span></a></td>\n'
+            f"<td>{escape(a.first_name)} {escape(a.last_name)}</td>\n"
+            f"<td>{escape(row.serial or '')}</td>\n"
+            f"<td>{group}</td>\n"
+            f"<td>{age}</td>\n"
+            f"<td>{status}</td>\n"
+            f"<td>{format_datetime(a.created_at)}</td>\n"
+            "</tr>\n"
+        )
+    return Markup("".join(html))  # noqa: S704 - built of escaped values, see above
 
 
 @router.get("", name="sv_youth_queue")
@@ -85,10 +136,19 @@ def youth_queue(
         after=after,
         limit=limit,
     )
+    queue_url = path_for(request, "sv_youth_queue")
+    names = status_names()
     return render(
         request,
         "admin/summer_voucher/youth_queue.html",
-        {**state, "target_group_names": target_group_names()},
+        {
+            **state,
+            "queue_url": queue_url,
+            "status_names": names,
+            "rows_html": queue_rows_html(
+                page.rows, detail_base=queue_url, statuses=names, groups=target_group_names()
+            ),
+        },
     )
 
 
@@ -168,6 +228,7 @@ def _detail_page(
         "admin/summer_voucher/youth_detail.html",
         {
             "detail": found,
+            "status_names": status_names(),
             "target_group_names": target_group_names(),
             "voucher_claims": claim_handling.claims_using_voucher(
                 db, youth_application_id=application_id

@@ -137,14 +137,19 @@ class Loaded:
     changed: bool
 
 
+# Built once: every request of a logged-in person runs it, and building the statement costs
+# about as much as SQLAlchemy's work to run it.
+_LOAD = (
+    select(UserSession, User)
+    .join(User, col(User.id) == col(UserSession.user_id))
+    .where(col(UserSession.token_hash) == sa.bindparam("token_hash"))
+)
+
+
 def load(session: Session, *, token: str, policy: SessionPolicy) -> Loaded:
     """The live session for a cookie value and its user, in one query; ends the session when a
     timeout has passed."""
-    found = session.exec(
-        select(UserSession, User)
-        .join(User, col(User.id) == col(UserSession.user_id))
-        .where(UserSession.token_hash == token_hash(token))
-    ).first()
+    found = session.execute(_LOAD, {"token_hash": token_hash(token)}).first()
     if found is None or found[0].ended_at is not None:
         return Loaded(None, None, changed=False)
     row, user = found

@@ -3,9 +3,9 @@ application for a person without a Finnish identity code (kesaseteli.md §1.4, K
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -228,14 +228,34 @@ class TestQueue:
                 keys = [(r.created_at, r.id) for r in rows if r]
                 assert keys == sorted(keys, reverse=True)
 
+    def test_the_rows_escape_what_the_application_holds(self, client: TestClient) -> None:
+        """The rows are made in Python, not by the autoescaping template: a name is text."""
+        login(client, "staff-handler", staff=True)
+        location = create_without_hetu(
+            client, first_name='<script>alert("x")</script>', last_name="O'Brien & Co"
+        )
+        page = client.get(BASE, headers={"Accept-Language": "en"})
+        assert page.status_code == 200
+        assert "<script>alert" not in page.text
+        assert (
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; O&#x27;Brien &amp; Co" in page.text
+        )
+        application_id = location.rsplit("/", 1)[-1]
+        assert (
+            f'<a class="hds-link" href="{BASE}/{application_id}">No identity code<span'
+            f' class="visually-hidden">: open application {application_id}</span></a>'
+        ) in page.text
+        assert "Additional information provided" in page.text  # the status, translated
+        assert "9th grader (age 16)" in page.text  # the target group, translated
+
     def test_a_broken_page_link_is_refused(self, client: TestClient) -> None:
         login(client, "staff-handler", staff=True)
         assert client.get(f"{BASE}?after=nonsense").status_code == 400
         assert client.get(f"{BASE}?after=5:not-a-date").status_code == 400
 
-    def test_queue_runs_two_queries_whatever_the_page_size(self, db: Session) -> None:
-        """The page with its voucher serials, then every tab's count; the audit row is written
-        when the route commits."""
+    def test_queue_runs_one_query_whatever_the_page_size(self, db: Session) -> None:
+        """The page with its voucher serials and every tab's count in one statement (a second
+        one for the counts only when the page is empty), then the audit row of the read."""
         handler = Actor(kind="staff", roles=frozenset({"handler"}))
         now = utcnow()
         for n in range(6):
@@ -251,31 +271,48 @@ class TestQueue:
         def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
             statements.append(statement)
 
-        def measured(limit: int) -> tuple[handling.Queue, int]:
+        def measured(limit: int, **kwargs: Any) -> tuple[handling.Queue, list[str]]:
             statements.clear()
             connection = db.connection()
             event.listen(connection, "before_cursor_execute", count)
             try:
-                page = handling.queue(db, tab="processed", actor=handler, limit=limit)
+                page = handling.queue(db, tab="processed", actor=handler, limit=limit, **kwargs)
             finally:
                 event.remove(connection, "before_cursor_execute", count)
-            db.flush()  # the audit row, outside the count
-            return page, len(statements)
+            return page, [s.split(None, 1)[0].upper() for s in statements]
 
         small, small_queries = measured(1)
         queue, queries = measured(100)
         assert len(queue.rows) == 3
         assert all(row.serial for row in queue.rows)
-        assert queue.counts == {"pending": handling.TabCount(3), "processed": handling.TabCount(3)}
+        expected = {"pending": handling.TabCount(3), "processed": handling.TabCount(3)}
+        assert queue.counts == small.counts == expected
         assert len(small.rows) == 1
         assert small.next_after is not None
-        assert queries == small_queries == 2
+        assert queries == small_queries == ["SELECT", "INSERT"]  # the page; the audit row
         # Only the shown columns are read: of the encrypted ones, names and identity code.
         page_query = statements[0].lower()
         for column in ("first_name", "last_name", "hetu", "serial_number"):
             assert column in page_query
         for column in ("email", "phone", "register_snapshot"):
             assert column not in page_query
+        # An empty page has no row to carry the counts: they take a query of their own.
+        past_the_end = handling._cursor(queue.rows[-1].application, handling.Sort.created)
+        empty, empty_queries = measured(100, after=past_the_end)
+        assert (empty.rows, empty.next_after) == ([], None)
+        assert empty_queries == ["SELECT", "SELECT", "INSERT"]
+        assert empty.counts == expected
+        reads = db.exec(
+            select(AuditEvent)
+            .where(AuditEvent.action == "youth_application.list")
+            .order_by(col(AuditEvent.id))
+        ).all()
+        assert [r.detail for r in reads] == [
+            "tab=processed;rows=1",
+            "tab=processed;rows=3",
+            "tab=processed;rows=0",
+        ]
+        assert {r.fields for r in reads} == {"first_name,hetu,last_name"}
 
     def test_tab_counts_stop_at_the_cap(
         self, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
@@ -322,7 +359,7 @@ class TestQueue:
         for birth, sign in (("271110", "A"), ("010199", "-"), ("311299", "+"), ("150204", "B")):
             digits = birth + sign + "123"
             code = digits + "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(birth + "123") % 31]
-            row = dataclasses.replace(rows[coded.id].application, hetu=code)
+            row = rows[coded.id].application._replace(hetu=code)
             assert handling._queue_birth_date(row) == hetu_birth_date(code), code
 
 
