@@ -9,10 +9,17 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults. Each one is refused in production (see Settings.unsafe_reasons).
+# Public actions counted per client address: action -> (requests, seconds). A whole class may
+# apply from one school address; the estimate's page script asks once per pause in typing.
+RATE_LIMITS: dict[str, tuple[int, int]] = {
+    "youth_apply": (60, 600),
+    "youth_activate": (60, 600),
+    "subsidy_estimate": (300, 600),
+}
 DEFAULT_SECRET_KEY = "insecure-development-secret-key-change-me"  # noqa: S105
 # base64 of a 32-byte development key: fine for development and tests, refused in production.
 DEFAULT_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
@@ -115,9 +122,7 @@ class Settings(BaseSettings):
 
     # Public actions: action -> (requests, window in seconds) per client address. Generous, because
     # a whole class may apply from one school network address.
-    rate_limits: dict[str, tuple[int, int]] = Field(
-        default_factory=lambda: {"youth_apply": (60, 600), "youth_activate": (60, 600)}
-    )
+    rate_limits: dict[str, tuple[int, int]] = Field(default_factory=lambda: dict(RATE_LIMITS))
     # Send queued e-mail from the web process (development); production drains with `send-mail`.
     outbox_worker: bool = False
 
@@ -138,6 +143,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _every_action_has_a_limit(
+        cls, value: dict[str, tuple[int, int]]
+    ) -> dict[str, tuple[int, int]]:
+        """RATE_LIMITS may name only the actions it changes; the others keep their defaults."""
+        return {**RATE_LIMITS, **value}
 
     @property
     def identity_provider_origins(self) -> list[str]:

@@ -102,3 +102,13 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.app_env == Environment.test
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.encryption_active_key_id == "a"
+
+
+def test_rate_limits_from_the_environment_keep_the_other_actions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RATE_LIMITS", '{"youth_apply": [5, 60]}')
+    limits = Settings(_env_file=None).rate_limits
+    assert limits["youth_apply"] == (5, 60)
+    assert limits["subsidy_estimate"] == (300, 600)
+    assert limits["youth_activate"] == (60, 600)

@@ -8,12 +8,11 @@ from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body
 
 from app.db import utcnow
-from app.deps import SessionDep
 from app.errors import ValidationFailed
-from app.ratelimit import Limit, client_of, hit
+from app.ratelimit import limited
 from app.security import Anonymous, csrf_exempt
 from app.subsidies import calculator
 from app.subsidies.estimate_schemas import (
@@ -25,26 +24,10 @@ from app.subsidies.estimate_schemas import (
 )
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
-# Counted per client over the page's form and the API together. RATE_LIMITS may set
-# "subsidy_estimate"; otherwise this default applies (the page's script asks once a pause in
-# typing, so a person filling in the form stays far below it).
+# Counted per client over the page's form and the API together (RATE_LIMITS in app/config.py).
 RATE_LIMIT_ACTION = "subsidy_estimate"
-DEFAULT_RATE_LIMIT = (300, 600)
 
 router = APIRouter(prefix="/api/v1/subsidies", dependencies=[Anonymous], tags=["subsidies"])
-
-
-def estimate_rate_limit(request: Request, db: SessionDep) -> None:
-    """The app's database-backed rate limiter, with this action's default when not configured."""
-    per_window, window_seconds = request.app.state.settings.rate_limits.get(
-        RATE_LIMIT_ACTION, DEFAULT_RATE_LIMIT
-    )
-    hit(
-        db,
-        limit=Limit(RATE_LIMIT_ACTION, per_window, window_seconds),
-        client=client_of(request),
-        now=utcnow(),
-    )
 
 
 def helsinki_today() -> date:
@@ -68,7 +51,7 @@ def estimate_of(
     "/estimate",
     name="api_subsidy_estimate",
     response_model=EstimateOut,
-    dependencies=[Depends(estimate_rate_limit)],
+    dependencies=[limited(RATE_LIMIT_ACTION)],
     summary="Estimate the Helsinki benefit",
     responses={
         200: {"content": {"application/json": {"example": RESPONSE_EXAMPLE}}},

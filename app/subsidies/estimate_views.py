@@ -20,10 +20,11 @@ from starlette.datastructures import FormData
 from app.errors import ValidationFailed
 from app.forms import error_message, values_of
 from app.i18n import N_, gettext
+from app.ratelimit import limited
 from app.rules import RuleMissing
 from app.security import Anonymous
 from app.subsidies import calculator
-from app.subsidies.estimate_api import estimate_of, estimate_rate_limit, helsinki_today
+from app.subsidies.estimate_api import RATE_LIMIT_ACTION, estimate_of, helsinki_today
 from app.templating import render
 
 router = APIRouter(prefix="/subsidies", dependencies=[Anonymous], include_in_schema=False)
@@ -218,7 +219,7 @@ async def _posted_form(request: Request) -> FormData:
 FormDep = Annotated[FormData, Depends(_posted_form)]
 
 
-@router.post("/estimate", name="subsidy_estimate_send", dependencies=[Depends(estimate_rate_limit)])
+@router.post("/estimate", name="subsidy_estimate_send", dependencies=[limited(RATE_LIMIT_ACTION)])
 def estimate_send(request: Request, form: FormDep) -> Response:
     values = values_of(form)
     data, positions = form_input(form)
