@@ -60,9 +60,7 @@ def cmd_retention() -> int:
             now = utcnow()
             claims = purge_claims(session, now=now)
             result = purge_youth_applications(session, now=now)
-            reminded = remind_subsidy_drafts(
-                session, now=now, base_url=settings.public_base_url
-            )
+            reminded = remind_subsidy_drafts(session, now=now, base_url=settings.public_base_url)
             subsidies = purge_subsidy_applications(session, now=now)
             session.commit()
             files = sweep_files(session, store=LocalFileStore(settings.files_dir))
