@@ -74,15 +74,18 @@ class Settings(BaseSettings):
     staff_oidc_client_id: str = "portal-staff"
     staff_oidc_client_secret: SecretStr = SecretStr("portal-staff-secret")
     staff_roles_claim: str = "groups"
-    # Group id in the staff provider's claim -> portal role (handler, decider, payer, admin).
+    # Group id in the staff provider's claim -> portal role (handler, decider, payer, admin, tet).
     staff_role_groups: dict[str, str] = Field(
         default_factory=lambda: {
             "portal-handlers": "handler",
             "portal-deciders": "decider",
             "portal-payers": "payer",
             "portal-admins": "admin",
+            "portal-tet-editors": "tet",
         }
     )
+    # The staff provider's claim naming the city unit a person works in (TET postings of a unit).
+    staff_unit_claim: str = "department"
     # The portal's address as users reach it, for links in e-mails sent by jobs (no request).
     public_base_url: str = "http://127.0.0.1:8000"
     session_idle_minutes: int = 30

@@ -149,4 +149,11 @@ DEMO_USERS: tuple[dict[str, object], ...] = (
         "email": "antti.yllapitaja@hel.example",
         "groups": ["portal-admins"],
     },
+    {
+        "sub": "staff-tet",
+        "name": "Tiina Tet-ohjaaja",
+        "email": "tiina.tet-ohjaaja@hel.example",
+        "groups": ["portal-tet-editors"],
+        "department": "Kasvatuksen ja koulutuksen toimiala",
+    },
 )

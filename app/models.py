@@ -34,6 +34,15 @@ from app.summer_voucher.models import (
     YearConfiguration,
     YouthApplication,
 )
+from app.tet.models import (
+    SEARCH_COLUMNS,
+    SEARCH_INDEXES,
+    SEARCH_TABLE_PREFIX,
+    TetClassification,
+    TetPosting,
+    TetPostingClassification,
+    TetSupervisorConfirmation,
+)
 
 __all__ = [
     "AccessibilityFeedback",
@@ -58,6 +67,10 @@ __all__ = [
     "Terms",
     "TermsApproval",
     "TermsConsent",
+    "TetClassification",
+    "TetPosting",
+    "TetPostingClassification",
+    "TetSupervisorConfirmation",
     "TimelineEntry",
     "User",
     "UserSession",
@@ -66,3 +79,13 @@ __all__ = [
     "YouthApplication",
     "metadata",
 ]
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """For Alembic's comparison of the models with the database: leaves out the search objects
+    the migrations create outside the models (app.tet.models)."""
+    if type_ == "table" and name is not None and name.startswith(SEARCH_TABLE_PREFIX):
+        return False
+    if type_ == "column" and name in SEARCH_COLUMNS:
+        return False
+    return not (type_ == "index" and name in SEARCH_INDEXES)

@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-import app.models  # noqa: F401 - registers every table on the metadata
+import app.models  # registers every table on the metadata
 from app.config import get_settings
 from app.db import make_engine, metadata
 
@@ -23,6 +23,7 @@ def run_with(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,
+        include_name=app.models.include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

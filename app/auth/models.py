@@ -73,6 +73,8 @@ class UserSession(SQLModel, table=True):
     organisations: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
     business_id: str | None = Field(default=None, max_length=9)
     business_name: str | None = Field(default=None, max_length=255)
+    # Staff: the city unit they work in (the provider's department claim); TET postings of a unit.
+    unit: str | None = Field(default=None, max_length=100)
 
     @property
     def role_set(self) -> frozenset[str]:

@@ -19,7 +19,7 @@ from app.auth.models import EndReason, User, UserKind, UserSession
 from app.db import utcnow
 from app.security import Actor
 
-STAFF_ROLES = ("handler", "decider", "payer", "admin")
+STAFF_ROLES = ("handler", "decider", "payer", "admin", "tet")
 # eIDAS levels of assurance, weakest first.
 ACR_LEVELS = ("low", "substantial", "high")
 # last_seen_at is written at most this often: an idle timeout of minutes needs no write per click.
@@ -58,6 +58,16 @@ def staff_roles(
     return frozenset(
         groups[g] for g in raw if isinstance(g, str) and g in groups and groups[g] in STAFF_ROLES
     )
+
+
+def staff_unit(claims: Mapping[str, Any], *, claim: str) -> str | None:
+    """The city unit a staff member works in (their provider's department claim), if any."""
+    raw = claims.get(claim)
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    return " ".join(raw.split())[:100]
 
 
 def upsert_user(
@@ -99,6 +109,7 @@ def start_session(
     id_token: str | None = None,
     organisations: Sequence[Mapping[str, Any]] | None = None,
     previous_token: str | None = None,
+    unit: str | None = None,
 ) -> tuple[UserSession, str]:
     """A new session with a new random id (rotation: the id held before login dies here)."""
     if previous_token:
@@ -120,6 +131,7 @@ def start_session(
         provider_sid=provider_sid,
         id_token=id_token,
         organisations=[dict(o) for o in organisations] if organisations is not None else None,
+        unit=unit,
     )
     session.add(row)
     session.flush()

@@ -372,6 +372,7 @@ def _complete_staff_login(
         provider_sid=claims.get("sid"),
         id_token=id_token,
         previous_token=request.cookies.get(session_cookie_name(settings)),
+        unit=service.staff_unit(claims, claim=settings.staff_unit_claim),
     )
     audit.record(db, actor=actor, action="login.success", target_type="user", target_id=user.id)
     db.commit()

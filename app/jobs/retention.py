@@ -34,6 +34,7 @@ from app.summer_voucher.models import (
     YouthStatus,
 )
 from app.templating import format_day
+from app.tet.models import TetPosting
 
 log = get_logger("app.jobs.retention")
 HELSINKI_TZ = ZoneInfo("Europe/Helsinki")
@@ -279,9 +280,15 @@ def purge_subsidy_applications(session: Session, *, now: datetime) -> SubsidyRet
 def sweep_files(session: Session, *, store: FileStore) -> int:
     """Remove stored files that no attachment row names (deleted rows, failed uploads). Files
     younger than a day are left: their upload's transaction may still be open. Every kind of
-    attachment row in the portal names its file here (Kesäseteli claims, Helsinki-lisä)."""
+    attachment row in the portal names its file here (Kesäseteli claims, Helsinki-lisä, TET
+    images; an image replaced or removed is swept a day later, T14)."""
     known = set(session.execute(select(col(ClaimAttachment.storage_key))).scalars())
     known |= set(session.execute(select(col(SubsidyAttachment.storage_key))).scalars())
+    known |= {
+        key
+        for key in session.execute(select(col(TetPosting.image_name))).scalars()
+        if key is not None
+    }
     removed = store.sweep_orphans(known, older_than_seconds=24 * 3600)
     log.info("retention_files", removed=removed)
     return removed
