@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -29,6 +30,7 @@ from app.tet.models import (
 )
 
 PAGE_SIZE = 20
+COUNT_CAP = 1000
 MAX_WORDS = 8
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -208,12 +210,18 @@ def _score(criteria: Criteria) -> ColumnElement[int]:
     return total
 
 
-def count(session: Session, criteria: Criteria, today: date) -> int:
+def count(session: Session, criteria: Criteria, today: date, *, cap: int = COUNT_CAP) -> int:
+    """How many postings match, counted up to `cap` + 1 (more than `cap`: "over `cap`"), so
+    that a broad search never counts the whole table."""
     dialect = session.get_bind().dialect.name
-    statement = (
-        select(func.count()).select_from(TetPosting).where(*_conditions(dialect, criteria, today))
+    matching = (
+        sa_select(sa.literal(1))
+        .select_from(TetPosting)
+        .where(*_conditions(dialect, criteria, today))
+        .limit(cap + 1)
+        .subquery()
     )
-    return int(session.execute(statement).scalar_one())
+    return int(session.execute(sa_select(func.count()).select_from(matching)).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -271,6 +279,7 @@ def search(
     key = before if backwards else after
     by_match = criteria.by_match and bool(criteria.interests)
     score = _score(criteria) if by_match else None
+    # Search input stays in the database: the page never shows it.
     columns: list[Any] = [TetPosting]
     if score is not None:
         columns.append(score.label("score"))
@@ -294,6 +303,7 @@ def search(
     if score is not None:
         order.append(score.asc() if backwards else score.desc())
     order.extend([start.desc(), ident.desc()] if backwards else [start.asc(), ident.asc()])
+    statement = statement.options(defer(TetPosting.search_text))  # type: ignore[arg-type]
     rows = session.execute(statement.order_by(*order).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]

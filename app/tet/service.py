@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PIL import Image
 from sqlalchemy import delete, func, select
@@ -35,6 +36,7 @@ from app.tet.models import (
 from app.tet.repository import Criteria, Key, Owner, Results
 from app.tet.schemas import PostingIn, SearchIn, publish_problems
 
+HELSINKI = ZoneInfo("Europe/Helsinki")
 CITY_NAME = "Helsingin kaupunki"
 IMAGE_MAX_BYTES = 4 * 1024 * 1024
 IMAGE_TYPES = ("image/png", "image/jpeg")
@@ -104,6 +106,11 @@ class ImageDamaged(ImageRejected):
 class ImageTooBig(ImageRejected):
     code = "image_too_big"
     message = N_("The image is too big. Use at most 6000 × 6000 pixels.")
+
+
+def today() -> date:
+    """The calendar date in Helsinki: a posting ends when its end date has passed there."""
+    return datetime.now(HELSINKI).date()
 
 
 # --- Who owns postings ------------------------------------------------------------------------
@@ -701,19 +708,39 @@ def criteria_for(
 @dataclass
 class SearchPage:
     results: Results
-    total: int
+    total: int  # up to COUNT_CAP + 1
     classifications: dict[int, list[TetClassification]]
 
+    @property
+    def over_cap(self) -> bool:
+        """More than COUNT_CAP postings match: say "over 1 000", not a number."""
+        return self.total > repository.COUNT_CAP
 
-def search(session: Session, *, criteria: Criteria, query: SearchIn, today: date) -> SearchPage:
+
+def search(
+    session: Session,
+    *,
+    criteria: Criteria,
+    query: SearchIn,
+    today: date,
+    all_classes: list[TetClassification] | None = None,
+) -> SearchPage:
+    """A page of results, how many match, and each result's classifications (read from its
+    tags, so no query per page: pass `all_classes`, retired ones included, if already loaded).
+    A first page that is not full is the whole result: no count query."""
     after = Key.decode(query.after, by_match=criteria.by_match)
     before = Key.decode(query.before, by_match=criteria.by_match) if after is None else None
     results = repository.search(session, criteria, today, after=after, before=before)
-    total = repository.count(session, criteria, today)
-    ids = [p.id for p in results.items if p.id is not None]
-    return SearchPage(
-        results=results, total=total, classifications=repository.classifications_of(session, ids)
-    )
+    first_and_only = after is None and before is None and results.next_key is None
+    total = len(results.items) if first_and_only else repository.count(session, criteria, today)
+    if all_classes is None:
+        all_classes = repository.classifications(session, include_retired=True)
+    by_tag = {repository.tag_for(c): c for c in all_classes}
+    classes = {
+        posting.id or 0: [by_tag[tag] for tag in posting.tags.split() if tag in by_tag]
+        for posting in results.items
+    }
+    return SearchPage(results=results, total=total, classifications=classes)
 
 
 def count(session: Session, criteria: Criteria, today: date) -> int:

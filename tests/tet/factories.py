@@ -3,7 +3,7 @@ by hand), so the search columns are what the service keeps."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -37,7 +37,7 @@ def actor_for(user: User, owner: Owner) -> Actor:
 
 
 def posting_data(**overrides: Any) -> dict[str, Any]:
-    today = date.today()
+    today = service.today()
     data: dict[str, Any] = {
         "title": "Myyjä",
         "org_unit": "Kallion myymälä",

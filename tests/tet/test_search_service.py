@@ -13,7 +13,7 @@ from app.tet import service
 from app.tet.schemas import SearchIn
 from tests.tet.factories import make_posting
 
-TODAY = date.today()
+TODAY = service.today()
 
 
 def found(db: Session, **query: object) -> list[str]:
@@ -90,8 +90,10 @@ def test_pages_by_key_both_ways(db: Session) -> None:
     search = SearchIn()
     criteria = service.criteria_for(db, search)
     first = service.search(db, criteria=criteria, query=search, today=TODAY)
-    assert first.total == 45 and len(first.results.items) == 20
-    assert first.results.previous_key is None and first.results.next_key is not None
+    assert first.total == 45
+    assert len(first.results.items) == 20
+    assert first.results.previous_key is None
+    assert first.results.next_key is not None
     nxt = SearchIn(after=first.results.next_key.encode())
     second = service.search(db, criteria=criteria, query=nxt, today=TODAY)
     assert [p.title for p in second.results.items] == [f"p{d:02}" for d in range(20, 40)]
