@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -11,6 +13,10 @@ from app.db import utcnow
 from app.security import SYSTEM
 from app.summer_voucher import service as summer_voucher
 from app.summer_voucher.schemas import SchoolImportIn, YearConfigurationIn
+from app.tet import service as tet
+from app.tet.models import TetPosting
+from app.tet.repository import Owner
+from app.tet.schemas import PostingIn
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,91 @@ DEMO_SCHOOLS = (
 )
 
 
+DEMO_TET_UNIT = "Kasvatuksen ja koulutuksen toimiala"  # the demo user staff-tet's unit
+
+# (business id or None for the city unit, the posting's values).
+DEMO_TET_POSTINGS: tuple[tuple[str | None, dict[str, Any]], ...] = (
+    (
+        "2956285-9",
+        {
+            "title": "Kahvilatyöntekijä",
+            "org_unit": "Kahvila Esimerkki, Mannerheimintie",
+            "street": "Mannerheimintie 1",
+            "postcode": "00100",
+            "description": "Leivot pullia, palvelet asiakkaita ja opit kassan käytön.",
+            "contact_name": "Eija Esimerkki",
+            "contact_email": "eija.esimerkki@example.com",
+            "languages": ["fi", "en"],
+            "fields": ["food_service"],
+            "methods": ["real_work"],
+            "features": ["customers", "teamwork"],
+            "keywords": ["leivonta", "asiakaspalvelu"],
+            "spots": 2,
+            "starts_in_days": 14,
+            "lasts_days": 60,
+        },
+    ),
+    (
+        "3045112-8",
+        {
+            "title": "Rakennusapulainen",
+            "org_unit": "Työmaa Kalasatama",
+            "street": "Hermannin rantatie 5",
+            "postcode": "00580",
+            "description": "Tutustut rakennustyömaan arkeen ja työturvallisuuteen.",
+            "contact_name": "Kalle Kahdentoimi",
+            "contact_email": "kalle.kahdentoimi@example.com",
+            "languages": ["fi"],
+            "fields": ["construction"],
+            "methods": ["shadowing", "real_work"],
+            "features": ["outdoors", "physical"],
+            "keywords": ["rakentaminen"],
+            "spots": 1,
+            "starts_in_days": 30,
+        },
+    ),
+    (
+        "1234567-1",
+        {
+            "title": "Nuorisotalon ohjaaja-apulainen",
+            "org_unit": "Kallion nuorisotalo",
+            "street": "Fleminginkatu 10",
+            "postcode": "00530",
+            "description": "Suunnittelet iltapäivän toimintaa ja ohjaat pelejä nuorille.",
+            "contact_name": "Kalle Kahdentoimi",
+            "contact_email": "kalle.kahdentoimi@example.com",
+            "languages": ["fi", "sv"],
+            "fields": ["education", "sports"],
+            "methods": ["real_work"],
+            "features": ["customers", "creative"],
+            "keywords": ["nuoriso", "pelit"],
+            "spots": 3,
+            "starts_in_days": 7,
+            "lasts_days": 120,
+        },
+    ),
+    (
+        None,
+        {
+            "title": "Koulunkäynnin avustaja",
+            "org_unit": "Vuosaaren peruskoulu",
+            "street": "Vuosaarentie 10",
+            "postcode": "00980",
+            "description": "Autat opettajaa luokassa ja välitunnilla; näet, millaista koulun työ on.",
+            "contact_name": "Tiina Tet-ohjaaja",
+            "contact_email": "tiina.tet-ohjaaja@hel.example",
+            "languages": ["fi", "sv"],
+            "fields": ["education", "public_sector"],
+            "methods": ["shadowing"],
+            "features": ["teamwork", "accessible"],
+            "keywords": ["koulu"],
+            "spots": 1,
+            "starts_in_days": 21,
+        },
+    ),
+)
+
+
 def load_demo_data(session: Session) -> dict[str, int]:
     """Insert the demo rows that are missing; return how many of each were added."""
     existing = set(session.exec(select(Company.business_id)).all())
@@ -92,7 +183,50 @@ def load_demo_data(session: Session) -> dict[str, int]:
     schools = summer_voucher.import_schools(
         session, data=SchoolImportIn(names="\n".join(DEMO_SCHOOLS)), actor=SYSTEM
     )
-    return {"companies": added, "summer_voucher_years": configs, "schools": schools}
+    postings = _load_tet_postings(session)
+    return {
+        "companies": added,
+        "summer_voucher_years": configs,
+        "schools": schools,
+        "tet_postings": postings,
+    }
+
+
+def _tet_owner(business_id: str | None) -> Owner:
+    if business_id is None:
+        return Owner(kind="city_unit", id=DEMO_TET_UNIT, name=tet.CITY_NAME)
+    company = next(c for c in DEMO_COMPANIES if c.business_id == business_id)
+    return Owner(kind="company", id=company.business_id, name=company.name)
+
+
+def _load_tet_postings(session: Session) -> int:
+    """Published TET postings of the demo organisations, so the pupils' search has results."""
+    if session.exec(select(TetPosting.id)).first() is not None:
+        return 0
+    today = tet.today()
+    for business_id, demo in DEMO_TET_POSTINGS:
+        values = dict(demo)
+        start = today + timedelta(days=int(values.pop("starts_in_days")))
+        lasts = values.pop("lasts_days", None)  # none: ongoing
+        data = PostingIn.model_validate(
+            {
+                **values,
+                "start_date": start,
+                "end_date": start + timedelta(days=int(lasts)) if lasts else None,
+                "city": "Helsinki",
+                "contact_phone": "040 123 4567",
+            }
+        )
+        tet.save(
+            session,
+            owner=_tet_owner(business_id),
+            actor=SYSTEM,
+            user_id=None,
+            data=data,
+            publish=True,
+            accept_terms=True,
+        )
+    return len(DEMO_TET_POSTINGS)
 
 
 # Demo users of the local test identity provider (`make run`; the README lists them). The `sub`

@@ -11,9 +11,11 @@ from sqlmodel import Session, col, func, select
 
 from app.companies.models import Company
 from app.config import Settings
-from app.demo import DEMO_COMPANIES, load_demo_data
+from app.demo import DEMO_COMPANIES, DEMO_TET_POSTINGS, load_demo_data
 from app.logs import build_formatter
 from app.main import create_app
+from app.tet import service as tet
+from app.tet.schemas import SearchIn
 
 
 def test_health_after_a_real_query(client: TestClient) -> None:
@@ -98,7 +100,12 @@ def test_demo_data_loads_once(db: Session) -> None:
     db.flush()
     second = load_demo_data(db)
     db.flush()
-    assert second == {"companies": 0, "summer_voucher_years": 0, "schools": 0}
+    assert second == {"companies": 0, "summer_voucher_years": 0, "schools": 0, "tet_postings": 0}
+    # The pupils' search has the demo postings at once.
+    assert first["tet_postings"] == len(DEMO_TET_POSTINGS)
+    query = SearchIn(field=["construction"])
+    page = tet.search(db, criteria=tet.criteria_for(db, query), query=query, today=tet.today())
+    assert [p.title for p in page.results.items] == ["Rakennusapulainen"]
     assert first["companies"] <= len(DEMO_COMPANIES)
     ids = [c.business_id for c in DEMO_COMPANIES]
     total = db.exec(

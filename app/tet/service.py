@@ -280,7 +280,7 @@ def save(
     *,
     owner: Owner,
     actor: Actor,
-    user_id: int,
+    user_id: int | None,
     data: PostingIn,
     posting: TetPosting | None = None,
     publish: bool = False,
@@ -289,7 +289,10 @@ def save(
     """Create or update a posting. A draft needs only title, unit and address (T5); publishing
     needs everything and the terms (T6); a published posting stays published and so is
     validated like one (T19)."""
-    if posting is None and not has_confirmed(session, user_id=user_id, owner=owner):
+    if user_id is None:
+        if actor.kind != "system":  # only the system (demo data, imports) saves without a user
+            raise PermissionDenied()
+    elif posting is None and not has_confirmed(session, user_id=user_id, owner=owner):
         raise SupervisorConfirmationNeeded()
     current = (
         repository.classifications_of(session, [posting.id])[posting.id]
