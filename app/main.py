@@ -24,6 +24,7 @@ from app.admin import views as admin_views
 from app.auth import views as auth_views
 from app.auth.mandates import SuomiFiClient
 from app.auth.oidc import build_oauth
+from app.cache import PublicPageCache
 from app.companies import ytj
 from app.config import Settings, UnsafeSettingsError, get_settings
 from app.db import make_engine
@@ -162,6 +163,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=8 * 3600,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Pupils' TET search, for anonymous visitors: answers kept a second (app/cache.py).
+    app.add_middleware(
+        PublicPageCache,
+        paths=("/tet", "/api/v1/tet/postings", "/api/v1/tet/classifications"),
+        prefixes=("/tet/postings/", "/api/v1/tet/postings/"),
+        seconds=settings.public_cache_seconds,
+        limit=settings.rate_limits.get("tet_search"),
+    )
     app.add_middleware(
         RequestContextMiddleware,
         hsts=not settings.is_development,

@@ -90,6 +90,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "log_level": "INFO",
         "log_json": True,
+        # Tests see every change at once; tests/test_cache.py turns the cache on.
+        "public_cache_seconds": 0,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
