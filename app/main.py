@@ -20,6 +20,7 @@ from app.admin import subsidies as admin_subsidies
 from app.admin import summer_voucher as admin_summer_voucher
 from app.admin import summer_voucher_claims as admin_summer_voucher_claims
 from app.admin import summer_voucher_youth as admin_summer_voucher_youth
+from app.admin import tet as admin_tet
 from app.admin import views as admin_views
 from app.auth import views as auth_views
 from app.auth.mandates import SuomiFiClient
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_summer_voucher.exports_router)
     app.include_router(admin_summer_voucher_youth.router)
     app.include_router(admin_summer_voucher_claims.router)
+    app.include_router(admin_tet.router)
     app.include_router(admin_subsidies.decision_router)
     app.include_router(admin_subsidies.router)
     app.include_router(subsidy_staff_api.decision_router)

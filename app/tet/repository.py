@@ -73,6 +73,15 @@ def classifications(session: Session, *, include_retired: bool = False) -> list[
     return list(session.exec(statement).all())
 
 
+def usage_counts(session: Session) -> dict[int, int]:
+    """How many postings (drafts included) have each classification: one grouped count."""
+    classification_id = col(TetPostingClassification.classification_id)
+    rows = session.execute(
+        sa_select(classification_id, func.count()).group_by(classification_id)
+    ).all()
+    return {int(row[0]): int(row[1]) for row in rows}
+
+
 def classifications_by_code(session: Session, codes: Iterable[str]) -> dict[str, TetClassification]:
     wanted = list(dict.fromkeys(codes))
     if not wanted:

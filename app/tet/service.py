@@ -660,6 +660,15 @@ def retire_classification(
     )
 
 
+def classifications_with_usage(
+    session: Session,
+) -> tuple[list[TetClassification], dict[int, int]]:
+    """Every classification, retired ones too, and how many postings have each (staff)."""
+    return repository.classifications(session, include_retired=True), repository.usage_counts(
+        session
+    )
+
+
 def get_classification(session: Session, classification_id: int) -> TetClassification:
     row = session.get(TetClassification, classification_id)
     if row is None:
