@@ -19,6 +19,9 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
     "youth_apply": (60, 600),
     "youth_activate": (60, 600),
     "subsidy_estimate": (300, 600),
+    # Pupils' TET search, page and API together: a whole class searching from one school
+    # address makes a few hundred requests a minute.
+    "tet_search": (300, 60),
 }
 DEFAULT_SECRET_KEY = "insecure-development-secret-key-change-me"  # noqa: S105
 # base64 of a 32-byte development key: fine for development and tests, refused in production.

@@ -53,6 +53,9 @@ from app.summer_voucher import staff_api as summer_voucher_staff_api
 from app.summer_voucher import views as summer_voucher_views
 from app.system import router as system_router
 from app.templating import build_templates
+from app.tet import api as tet_api
+from app.tet import public_views as tet_public_views
+from app.tet import views as tet_views
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -152,6 +155,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(subsidy_views.router)
     app.include_router(subsidy_api.terms_router)
     app.include_router(subsidy_api.router)
+    app.include_router(tet_views.router)
+    app.include_router(tet_public_views.router)
+    app.include_router(tet_api.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
     # Added innermost first: the request context wraps everything.

@@ -18,6 +18,7 @@ STAFF_ROLE_OF = {
     "staff-decider": "decider",
     "staff-payer": "payer",
     "staff-admin": "admin",
+    "staff-tet": "tet",
 }
 ACTORS = ["anonymous", "employer-one", "employer-two-orgs", *STAFF_ROLE_OF]
 
@@ -27,6 +28,8 @@ def allowed(policy: str, actor: str) -> bool:
         return False
     if policy in ("employer", "employer-login"):
         return actor.startswith("employer")
+    if policy == "tet-editor":  # an employer for an organisation, or staff of a city unit
+        return actor.startswith("employer") or STAFF_ROLE_OF.get(actor) == "tet"
     if policy.startswith("staff:"):
         if actor not in STAFF_ROLE_OF:
             return False

@@ -74,6 +74,13 @@ def test_the_public_routes_are_the_expected_ones(app: FastAPI) -> None:
         # Helsinki-lisä: the amount estimate before applying (no personal data).
         "/subsidies/estimate",
         "/api/v1/subsidies/estimate",
+        # TET for pupils: the search, published postings and their images, the same as JSON.
+        "/tet",
+        "/tet/postings/{posting_id}",
+        "/tet/postings/{posting_id}/image",
+        "/api/v1/tet/postings",
+        "/api/v1/tet/postings/{posting_id}",
+        "/api/v1/tet/classifications",
     }
 
 

@@ -15,6 +15,7 @@ from app.subsidies import service as subsidies
 from app.subsidies import terms as subsidy_terms
 from app.subsidies import timeline as subsidy_timeline
 from app.templating import render
+from app.tet import service as tet
 
 router = APIRouter(dependencies=[Depends(require_employer)], include_in_schema=False)
 
@@ -26,6 +27,9 @@ def employer_home(request: Request, auth: EmployerAuth, db: SessionDep) -> Respo
     # require_employer guarantees a chosen organisation.
     company = companies.get_company(db, business_id=auth.session.business_id or "")
     context: dict[str, Any] = {"company": company, "subsidies": None}
+    # TET: how many of the organisation's postings are published and how many are drafts.
+    postings = tet.owner_list(db, owner=tet.owner_of(auth.session), today=tet.today())
+    context["tet"] = {"published": len(postings.published), "drafts": len(postings.drafts)}
     if company is not None and subsidy_terms.has_accepted_terms_of_service(db, actor=auth.actor):
         # Helsinki-lisä: drafts to continue, questions to answer by their deadline, sent ones.
         applications = subsidies.company_applications(db, actor=auth.actor)

@@ -32,6 +32,7 @@ from app.tet.models import (
 PAGE_SIZE = 20
 COUNT_CAP = 1000
 MAX_WORDS = 8
+_MAX_KEY = 2**31 - 1  # ids are 32-bit integers
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -252,14 +253,18 @@ class Key:
         parts = text.split(".")
         try:
             if by_match and len(parts) == 3:
-                return cls(
-                    score=int(parts[0]), start=date.fromisoformat(parts[1]), id=int(parts[2])
-                )
-            if not by_match and len(parts) == 2:
-                return cls(start=date.fromisoformat(parts[0]), id=int(parts[1]))
+                key = cls(score=int(parts[0]), start=date.fromisoformat(parts[1]), id=int(parts[2]))
+            elif not by_match and len(parts) == 2:
+                key = cls(start=date.fromisoformat(parts[0]), id=int(parts[1]))
+            else:
+                return None
         except ValueError:
             return None
-        return None
+        # A number no row can have is a broken link, not a query: the databases refuse
+        # integers past 64 bits (SQLite with OverflowError, PostgreSQL as out of range).
+        if not 0 <= key.id <= _MAX_KEY or not 0 <= (key.score or 0) <= _MAX_KEY:
+            return None
+        return key
 
 
 @dataclass

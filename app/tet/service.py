@@ -82,6 +82,13 @@ class TermsNotAccepted(ValidationFailed):
     code = "terms_not_accepted"
 
 
+class PostingEnded(Conflict):
+    code = "posting_ended"
+    message = N_(
+        "This TET posting has ended and can no longer be changed. Copy it to make a new posting."
+    )
+
+
 class ImageRejected(UploadRejected):
     pass
 
@@ -161,6 +168,16 @@ def confirm_supervisor(session: Session, *, user_id: int, owner: Owner, actor: A
 
 
 # --- Postings -----------------------------------------------------------------------------------
+
+
+def is_ended(posting: TetPosting, on: date | None = None) -> bool:
+    """A published posting whose end date has passed: its owner may copy or delete it only."""
+    return posting.status == PostingStatus.published and posting.ended(on or today())
+
+
+def check_editable(posting: TetPosting) -> None:
+    if is_ended(posting):
+        raise PostingEnded()
 
 
 def get_posting(session: Session, *, owner: Owner, posting_id: int) -> TetPosting:
@@ -294,6 +311,8 @@ def save(
             raise PermissionDenied()
     elif posting is None and not has_confirmed(session, user_id=user_id, owner=owner):
         raise SupervisorConfirmationNeeded()
+    if posting is not None:
+        check_editable(posting)
     current = (
         repository.classifications_of(session, [posting.id])[posting.id]
         if posting and posting.id
@@ -398,6 +417,7 @@ def publish(
 
 def unpublish(session: Session, *, actor: Actor, user_id: int, posting: TetPosting) -> None:
     """Back to a draft: gone from the pupils' search at once."""
+    check_editable(posting)
     if posting.status != PostingStatus.published:
         raise Conflict(N_("The posting is not published."), code="not_published")
     posting.status = PostingStatus.draft.value
@@ -473,14 +493,18 @@ def set_image(
 ) -> None:
     """PNG or JPEG by content, at most 4 MB, decodable by Pillow and not a decompression bomb;
     stored under a generated name."""
+    check_editable(posting)
     try:
         checked = check_upload(data, filename, allowed=IMAGE_TYPES, max_bytes=IMAGE_MAX_BYTES)
     except UploadRejected as exc:
-        raise {
+        image_error = {
             "file_too_large": ImageTooLarge,
             "file_type_not_allowed": ImageTypeNotAllowed,
             "file_damaged": ImageDamaged,
-        }.get(exc.code, ImageRejected)() from exc
+        }.get(exc.code)
+        if image_error is None:
+            raise  # no file chosen: its own message ("Choose a file to upload.")
+        raise image_error() from exc
     try:
         with Image.open(io.BytesIO(checked.data)) as image:
             width, height = image.size
@@ -507,6 +531,7 @@ def set_image(
 
 
 def remove_image(session: Session, *, actor: Actor, user_id: int, posting: TetPosting) -> None:
+    check_editable(posting)
     posting.image_name = posting.image_type = None
     posting.image_width = posting.image_height = None
     posting.photographer = None
@@ -713,7 +738,9 @@ def criteria_for(
         end=query.end,
         language=query.language,
         postcodes=postcodes,
-        by_match=(query.sort or ("match" if query.interests else "start")) == "match",
+        # Only chosen interests can match: without them "match" is the start-date order (and its
+        # page keys have no score, so paging by them must not expect one).
+        by_match=bool(query.interests) and (query.sort or "match") == "match",
     )
 
 
