@@ -1,10 +1,11 @@
-"""A one-second cache of public pages for anonymous visitors (the pupils' TET search).
+"""A short cache of public pages for anonymous visitors (the pupils' TET search).
 
 Pupils search without logging in, and many ask the same things (the front of the search, a
 field of work). Each worker keeps the answers it gave to cookie-less GET requests of the listed
-paths for `seconds` (PUBLIC_CACHE_SECONDS, 1 by default; 0 turns it off), keyed by path, query
-string and language. So a change is seen within that time: a posting published now is found
-within a second, and one that ends disappears within a second of midnight.
+paths for `seconds` (PUBLIC_CACHE_SECONDS, 0.5 by default; 0 turns it off), keyed by path,
+query string and language. When an answer expires, one request renews it while the others get
+the expired one (never older than twice `seconds`), so a busy page is made twice a second, not
+by every waiting request at once. A posting published now is found within a second.
 
 Only what cannot differ between visitors is stored: requests with no cookie other than the
 language choice (no session, no CSRF state), answers 200 without Set-Cookie and of at most
@@ -62,6 +63,7 @@ class PublicPageCache:
         self.max_body = max_body
         self.entries: OrderedDict[tuple[str, bytes, str], _Entry] = OrderedDict()
         self.hits: dict[str, int] = {}
+        self.renewing: set[tuple[str, bytes, str]] = set()
         self.window = -1
 
     def _cacheable(self, scope: Scope) -> bool:
@@ -98,7 +100,12 @@ class PublicPageCache:
         now = time.monotonic()
         key = (scope["path"], scope.get("query_string", b""), i18n.current_language())
         entry = self.entries.get(key)
-        if entry is not None and entry.expires > now and self._within_limit(scope, time.time()):
+        # One request renews an expired answer; the others meanwhile get the previous one, if it
+        # expired less than `seconds` ago (so nothing is ever more than twice as old).
+        fresh = entry is not None and (
+            entry.expires > now or (key in self.renewing and entry.expires + self.seconds > now)
+        )
+        if entry is not None and fresh and self._within_limit(scope, time.time()):
             self.entries.move_to_end(key)
             await send(
                 {"type": "http.response.start", "status": entry.status, "headers": entry.headers}
@@ -128,7 +135,13 @@ class PublicPageCache:
                     chunks.append(body)
             await send(message)
 
-        await self.app(scope, receive, capture)
+        renewer = key not in self.renewing
+        self.renewing.add(key)
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            if renewer:
+                self.renewing.discard(key)
         if storable and start is not None:
             self.entries[key] = _Entry(
                 expires=now + self.seconds,

@@ -130,8 +130,9 @@ class Settings(BaseSettings):
     # a whole class may apply from one school network address.
     rate_limits: dict[str, tuple[int, int]] = Field(default_factory=lambda: dict(RATE_LIMITS))
     # Public pages for anonymous visitors (the pupils' TET search) are kept this many seconds per
-    # worker (app/cache.py); 0 turns the cache off.
-    public_cache_seconds: float = Field(default=1.0, ge=0, le=5)
+    # worker (app/cache.py), and served at most twice as old while renewed: 0.5 keeps a newly
+    # published posting out of sight for at most a second. 0 turns the cache off.
+    public_cache_seconds: float = Field(default=0.5, ge=0, le=5)
     # Send queued e-mail from the web process (development); production drains with `send-mail`.
     outbox_worker: bool = False
 

@@ -171,7 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=8 * 3600,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # Pupils' TET search, for anonymous visitors: answers kept a second (app/cache.py).
+    # Pupils' TET search, for anonymous visitors: answers kept half a second (app/cache.py).
     app.add_middleware(
         PublicPageCache,
         paths=("/tet", "/api/v1/tet/postings", "/api/v1/tet/classifications"),

@@ -1,4 +1,4 @@
-"""The one-second cache of public pages (app/cache.py), around a tiny application that counts
+"""The short cache of public pages (app/cache.py), around a tiny application that counts
 how often it is really called."""
 
 from __future__ import annotations
@@ -42,6 +42,13 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
+CACHES: dict[int, cache.PublicPageCache] = {}
+
+
+def cache_of(c: TestClient) -> cache.PublicPageCache:
+    return CACHES[id(c)]
+
+
 def client(seconds: float = 1.0, limit: tuple[int, int] | None = None) -> TestClient:
     inner = Starlette(
         routes=[Route("/tet", page), Route("/tet/postings/{id}", page), Route("/other", page)]
@@ -56,7 +63,9 @@ def client(seconds: float = 1.0, limit: tuple[int, int] | None = None) -> TestCl
         i18n.set_language("sv" if b"lang=sv" in cookie else "fi")
         await wrapped(scope, receive, send)
 
-    return TestClient(with_language)
+    test_client = TestClient(with_language)
+    CACHES[id(test_client)] = wrapped
+    return test_client
 
 
 def test_the_same_question_within_the_time_is_answered_from_the_cache(clock: Clock) -> None:
@@ -113,3 +122,16 @@ def test_past_the_limit_requests_go_on_to_the_application(clock: Clock) -> None:
     # One real call filled the cache, three hits were within the limit, then the application
     # (whose database counter answers 429 past the limit) sees the rest.
     assert len(CALLS) == 2
+
+
+def test_while_one_request_renews_the_others_get_the_previous_answer(clock: Clock) -> None:
+    c = client()
+    first = c.get("/tet").text
+    clock.now += 1.5
+    renewing = cache_of(c).renewing
+    renewing.add(("/tet", b"", "fi"))  # as if a request were renewing it right now
+    assert c.get("/tet").text == first
+    assert len(CALLS) == 1
+    clock.now += 1.0  # now more than twice as old: not served any more
+    assert c.get("/tet").text != first
+    renewing.clear()

@@ -60,16 +60,6 @@ MAX_BACK = 2000
 _ID = re.compile(r"[0-9]{1,10}")
 
 # Left out when each word of a query is offered on its own (Finnish, Swedish, English).
-STOP_WORDS = frozenset(
-    " ".join(
-        (
-            "ja tai että sekä eli on ei se ne joka jotka mutta kun jos niin kuin myös vai",
-            "och eller att som är en ett i på av för med till den det de om men så vid från",
-            "and or the a an of in on for to with at is are by from as",
-        )
-    ).split()
-)
-
 LANGUAGE_NAMES = {"fi": N_("Finnish"), "sv": N_("Swedish"), "en": N_("English")}
 LABELS = {
     "q": N_("Search words"),
@@ -342,7 +332,7 @@ def single_words(
 ) -> list[Suggestion]:
     """Each word of a query of several words on its own (stop words left out), with the other
     filters kept, if it finds anything."""
-    words = list(dict.fromkeys(w for w in criteria.words if w not in STOP_WORDS))
+    words = list(dict.fromkeys(w for w in criteria.words if w not in repository.STOP_WORDS))
     if len(words) < 2:
         return []
     pairs = _without(search_pairs(query), ("q", None))
@@ -550,14 +540,7 @@ def detail(request: Request, db: SessionDep, posting_id: str, back: str | None =
 def image(request: Request, db: SessionDep, posting_id: str) -> Response:
     """The image of a published posting; cached a few minutes by browsers and proxies."""
     posting = _published(db, posting_id)
-    if not posting.image_name or posting.image_type not in service.IMAGE_TYPES:
-        raise NotFound()
-    try:
-        content = request.app.state.file_store.read(posting.image_name)
-    except (FileNotFoundError, ValueError):
-        raise NotFound() from None
+    content, media_type = service.image_bytes(posting, store=request.app.state.file_store)
     return Response(
-        content,
-        media_type=posting.image_type,
-        headers={"Cache-Control": "public, max-age=300"},
+        content, media_type=media_type, headers={"Cache-Control": "public, max-age=300"}
     )

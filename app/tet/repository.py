@@ -34,6 +34,15 @@ COUNT_CAP = 1000
 MAX_WORDS = 8
 _MAX_KEY = 2**31 - 1  # ids are 32-bit integers
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+STOP_WORDS = frozenset(
+    " ".join(
+        (
+            "ja tai että sekä eli on ei se ne joka jotka mutta kun jos niin kuin myös vai",
+            "och eller att som är en ett i på av för med till den det de om men så vid från",
+            "and or the a an of in on for to with at is are by from as",
+        )
+    ).split()
+)
 
 
 @dataclass(frozen=True)
@@ -137,8 +146,12 @@ class Criteria:
 
 
 def words_of(text: str | None) -> list[str]:
-    """The query's words, lower-cased, without the characters search syntax gives meaning to."""
-    return [w.lower() for w in _WORD.findall(text or "")][:MAX_WORDS]
+    """The query's words, lower-cased, without the characters search syntax gives meaning to and
+    without fi/sv/en stop words (unless that leaves none), the same on both databases:
+    PostgreSQL's Finnish configuration would drop some, SQLite's FTS5 would require them."""
+    words = [w.lower() for w in _WORD.findall(text or "")]
+    meaningful = [w for w in words if w not in STOP_WORDS]
+    return (meaningful or words)[:MAX_WORDS]
 
 
 def area_postcodes(area: str | None) -> list[str] | None:

@@ -530,6 +530,16 @@ def set_image(
     )
 
 
+def image_bytes(posting: TetPosting, *, store: FileStore) -> tuple[bytes, str]:
+    """The posting's image and its type; NotFound when it has none or the file is gone."""
+    if not posting.image_name or posting.image_type not in IMAGE_TYPES:
+        raise NotFound()
+    try:
+        return store.read(posting.image_name), str(posting.image_type)
+    except (FileNotFoundError, ValueError):
+        raise NotFound() from None
+
+
 def remove_image(session: Session, *, actor: Actor, user_id: int, posting: TetPosting) -> None:
     check_editable(posting)
     posting.image_name = posting.image_type = None

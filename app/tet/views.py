@@ -20,7 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.deps import SessionDep
 from app.documents.uploads import UploadRejected
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.forms import errors_by_field, normalize
 from app.i18n import N_, current_language, gettext
 from app.security import safe_local_path
@@ -652,14 +652,9 @@ async def image_delete(
 def image(request: Request, editor: EditorDep, db: SessionDep, posting_id: int) -> Response:
     """The owner's image, also of a draft (pupils get published images elsewhere)."""
     posting = posting_of(db, editor, posting_id)
-    if not posting.image_name or not posting.image_type:
-        raise NotFound()
-    try:
-        content = request.app.state.file_store.read(posting.image_name)
-    except (FileNotFoundError, ValueError):
-        raise NotFound() from None
+    content, media_type = service.image_bytes(posting, store=request.app.state.file_store)
     return Response(
         content,
-        media_type=posting.image_type,
+        media_type=media_type,
         headers={"Cache-Control": "private", "X-Content-Type-Options": "nosniff"},
     )

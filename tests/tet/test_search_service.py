@@ -118,3 +118,10 @@ def test_search_syntax_in_the_text_is_only_text(db: Session) -> None:
     make_posting(db, title="Kauppa")
     for text in ['"', "kauppa:*", "a & b | !c", "NEAR(a b)", "tags : f1", "' OR 1=1 --", "*", "()"]:
         found(db, q=text)  # never an error
+
+
+def test_stop_words_do_not_decide_on_either_database(db: Session) -> None:
+    make_posting(db, title="Leipomo", description="Leivomme ja myymme.")
+    assert found(db, q="leipomo ja kirjasto") == []  # kirjasto is not there
+    assert found(db, q="leipomo ja") == ["Leipomo"]
+    assert found(db, q="och leipomo") == ["Leipomo"]
