@@ -17,7 +17,7 @@ from app.db import make_engine
 from app.tet import service
 from tests.browser import conftest
 from tests.browser.conftest import PageWatch, axe_violations
-from tests.tet.factories import OTHER_COMPANY, make_posting
+from tests.tet.factories import COMPANY, OTHER_COMPANY, make_posting
 
 NewPage = Callable[..., tuple[Page, PageWatch]]
 TITLE = "Eläintenhoitajan apulainen"
@@ -187,4 +187,37 @@ def test_search_without_results_suggests_and_is_accessible(new_page: NewPage) ->
         expect(page.locator("html")).to_have_attribute("lang", lang)
         assert_accessible(page)
         page.goto("/tet?field=nonexistent")
+        assert_accessible(page)
+
+
+def test_the_editor_pages_are_accessible_in_swedish_and_english(new_page: NewPage) -> None:
+    engine = make_engine(conftest.LIVE_DATABASE_URL)
+    try:
+        with Session(engine) as session:
+            draft = make_posting(session, COMPANY, publish=False, title="Luonnos")
+            session.commit()
+            draft_id = draft.id
+    finally:
+        engine.dispose()
+    for lang, locale in (("sv", "sv-FI"), ("en", "en-GB")):
+        page, watch = new_page(locale=locale)
+        page.goto("/tet/manage")
+        page.locator('button[name="sub"][value="employer-one"]').click()
+        expect(page).to_have_url(re.compile(r"/tet/manage$"))
+        watch.console_errors.clear()  # the test provider's own login page loads a CDN stylesheet
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        assert_accessible(page)
+        for path in ("/tet/manage/confirm", "/tet/manage/new", "/tet/manage/terms"):
+            page.goto(path)
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            assert_accessible(page)
+        for suffix in ("edit", "preview", "delete"):
+            page.goto(f"/tet/manage/{draft_id}/{suffix}")
+            expect(page.locator("h1")).to_be_visible()
+            assert_accessible(page)
+        # The editor's error summary in this language.
+        page.goto(f"/tet/manage/{draft_id}/edit")
+        page.locator("#f-title").fill("")
+        page.locator("button[name=action][value=draft]").click()
+        expect(page.locator("[data-error-summary]")).to_be_visible()
         assert_accessible(page)
