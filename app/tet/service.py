@@ -78,10 +78,6 @@ class SupervisorConfirmationNeeded(AppError):
     message = N_("Confirm first that you are a supervisor or have discussed the posting with one.")
 
 
-class TermsNotAccepted(ValidationFailed):
-    code = "terms_not_accepted"
-
-
 class PostingEnded(Conflict):
     code = "posting_ended"
     message = N_(
