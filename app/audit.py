@@ -34,6 +34,10 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("outcome IN ('success', 'denied', 'failure')", name="outcome"),
         sa.Index("ix_audit_event_target", "target_type", "target_id"),
+        # The audit log viewer: action exact or by prefix, newest first (migration d5e3f7a9b2c4).
+        sa.Index(
+            "ix_audit_event_action", "action", "id", postgresql_ops={"action": "text_pattern_ops"}
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -40,40 +40,12 @@ def cmd_send_mail() -> int:
     return 0
 
 
-def cmd_retention() -> int:
-    """Delete personal data whose retention period has ended (run daily)."""
-    from app.db import utcnow
-    from app.documents.storage import LocalFileStore
-    from app.jobs.retention import (
-        purge_claims,
-        purge_subsidy_applications,
-        purge_youth_applications,
-        remind_subsidy_drafts,
-        sweep_files,
-    )
+def cmd_retention(*, dry_run: bool = False) -> int:
+    """Delete personal data whose retention period has ended (run daily); the same job as
+    `python -m app.jobs retention`."""
+    from app.jobs.retention import command
 
-    settings = get_settings()
-    crypto.configure(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            now = utcnow()
-            claims = purge_claims(session, now=now)
-            result = purge_youth_applications(session, now=now)
-            reminded = remind_subsidy_drafts(session, now=now, base_url=settings.public_base_url)
-            subsidies = purge_subsidy_applications(session, now=now)
-            session.commit()
-            files = sweep_files(session, store=LocalFileStore(settings.files_dir))
-    finally:
-        engine.dispose()
-    print(
-        f"Retention: {result.youth_applications} youth applications and {result.vouchers} vouchers,"
-        f" {claims.claims} claims and {claims.attachments} attachments,"
-        f" {subsidies.drafts} Helsinki-lisä drafts and {subsidies.cancelled} cancelled"
-        f" applications with {subsidies.attachments} attachments ({files} files) deleted;"
-        f" {reminded} draft reminders sent."
-    )
-    return 0
+    return command(dry_run=dry_run)
 
 
 def cmd_test_idp(host: str, port: int) -> int:
@@ -106,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("load-demo-data", help="insert the demo rows that are missing (idempotent)")
     sub.add_parser("send-mail", help="send the e-mail waiting in the outbox")
-    sub.add_parser("retention", help="delete personal data whose retention period has ended")
+    retention = sub.add_parser(
+        "retention", help="delete personal data whose retention period has ended"
+    )
+    retention.add_argument(
+        "--dry-run", action="store_true", help="print the counts, change nothing"
+    )
     idp = sub.add_parser(
         "test-idp", help="run the local test identity provider with the demo users"
     )
@@ -116,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "load-demo-data":
         return cmd_load_demo_data()
     if args.command == "retention":
-        return cmd_retention()
+        return cmd_retention(dry_run=args.dry_run)
     if args.command == "send-mail":
         return cmd_send_mail()
     if args.command == "test-idp":

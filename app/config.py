@@ -28,6 +28,7 @@ DEFAULT_SECRET_KEY = "insecure-development-secret-key-change-me"  # noqa: S105
 DEFAULT_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="
 DEFAULT_BLIND_INDEX_KEY = "development-blind-index-key-not-for-production"
 MIN_SECRET_LENGTH = 32
+DEFAULT_DEBTOR_IBAN = "FI2112345600000785"  # the banks' documented test account
 DEFAULT_CLIENT_SECRETS = frozenset({"portal-employer-secret", "portal-staff-secret"})
 
 
@@ -136,6 +137,13 @@ class Settings(BaseSettings):
     # Send queued e-mail from the web process (development); production drains with `send-mail`.
     outbox_worker: bool = False
 
+    # Payments: the city's account the bank file debits (a test account by default, refused in
+    # production) and the cost centre of the finance CSV.
+    payment_debtor_name: str = "Helsingin kaupunki"
+    payment_debtor_iban: str = DEFAULT_DEBTOR_IBAN
+    payment_debtor_bic: str | None = "NDEAFIHH"
+    payment_cost_centre: str = "1800 Kaupunginkanslia"
+
     # Attachment contents (app/documents/storage.py); rows in the database name them.
     files_dir: Path = Path("var/files")
     max_body_bytes: int = 12 * 1024 * 1024  # uploads are limited to 10 MB each, plus form overhead
@@ -213,7 +221,16 @@ class Settings(BaseSettings):
             reasons.append("POPULATION_REGISTER is the test fixture; use the VTJ query service.")
         if self.blind_index_key.get_secret_value() == DEFAULT_BLIND_INDEX_KEY:
             reasons.append("BLIND_INDEX_KEY is the development default; set a random key.")
+        if self.payment_debtor_iban.replace(" ", "") == DEFAULT_DEBTOR_IBAN:
+            reasons.append("PAYMENT_DEBTOR_IBAN is the test account; set the city's account.")
         return reasons
+
+    @field_validator("payment_debtor_iban")
+    @classmethod
+    def _valid_iban(cls, value: str) -> str:
+        from stdnum import iban
+
+        return iban.validate(value)
 
 
 class UnsafeSettingsError(RuntimeError):

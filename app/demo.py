@@ -278,6 +278,13 @@ DEMO_USERS: tuple[dict[str, object], ...] = (
         "groups": ["portal-payers"],
     },
     {
+        # Payment batches need two payers: one builds, the other approves.
+        "sub": "staff-payer2",
+        "name": "Pirjo Toinenmaksaja",
+        "email": "pirjo.toinenmaksaja@hel.example",
+        "groups": ["portal-payers"],
+    },
+    {
         "sub": "staff-admin",
         "name": "Antti Ylläpitäjä",
         "email": "antti.yllapitaja@hel.example",

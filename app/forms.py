@@ -75,6 +75,14 @@ MESSAGES: dict[str, str] = {
     "school_missing": N_(
         "Choose your school, or tick that it is not on the list and type its name."
     ),
+    "paid_on_future": N_("Enter a payment date that is today or earlier."),
+    "status_file_invalid": N_(
+        "The file is not a bank status report (pain.002) nor a CSV of application numbers."
+    ),
+    "status_file_empty": N_("The file is empty."),
+    "status_file_no_rows": N_("The file has no payment statuses."),
+    "bank_file_empty": N_("The batch has no payments."),
+    "bank_file_invalid": N_("The bank file does not pass the ISO 20022 schema: %(detail)s"),
 }
 FALLBACK_MESSAGE = N_("Check this value.")
 

@@ -15,7 +15,9 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 from app import crypto, error_handlers
+from app.admin import audit as admin_audit
 from app.admin import email_templates as admin_email_templates
+from app.admin import reports as admin_reports
 from app.admin import subsidies as admin_subsidies
 from app.admin import summer_voucher as admin_summer_voucher
 from app.admin import summer_voucher_claims as admin_summer_voucher_claims
@@ -39,8 +41,11 @@ from app.notifications.sender import make_sender
 from app.notifications.worker import outbox_worker
 from app.pages import api as pages_api
 from app.pages import views as pages_views
+from app.payments import api as payments_api
+from app.payments import views as payments_views
 from app.security import BodySizeLimitMiddleware, content_security_policy, verify_csrf
 from app.subsidies import api as subsidy_api
+from app.subsidies import decision_api as subsidy_decision_api
 from app.subsidies import estimate_api as subsidies_estimate_api
 from app.subsidies import estimate_views as subsidies_estimate_views
 from app.subsidies import staff_api as subsidy_staff_api
@@ -134,12 +139,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(employer_views.router)
     app.include_router(employer_api.router)
     app.include_router(admin_views.router)
+    app.include_router(admin_audit.router)
     app.include_router(admin_email_templates.router)
+    app.include_router(admin_reports.router)
     app.include_router(admin_summer_voucher.router)
     app.include_router(admin_summer_voucher.exports_router)
     app.include_router(admin_summer_voucher_youth.router)
     app.include_router(admin_summer_voucher_claims.router)
     app.include_router(admin_tet.router)
+    app.include_router(payments_views.router)
+    app.include_router(payments_api.router)
     app.include_router(admin_subsidies.decision_router)
     app.include_router(admin_subsidies.router)
     app.include_router(subsidy_staff_api.decision_router)
@@ -155,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(subsidy_views.router)
     app.include_router(subsidy_api.terms_router)
     app.include_router(subsidy_api.router)
+    app.include_router(subsidy_decision_api.router)
     app.include_router(tet_views.router)
     app.include_router(tet_public_views.router)
     app.include_router(tet_api.router)

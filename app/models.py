@@ -9,6 +9,7 @@ from app.companies.models import Company
 from app.db import metadata
 from app.notifications.models import EmailTemplate, OutboxMessage
 from app.pages.models import AccessibilityFeedback
+from app.payments.models import PaymentBatch, PaymentBatchItem, PaymentEvent, PaymentItem
 from app.ratelimit import RateLimitBucket
 from app.subsidies.models import (
     Application,
@@ -59,6 +60,10 @@ __all__ = [
     "FieldChange",
     "Message",
     "OutboxMessage",
+    "PaymentBatch",
+    "PaymentBatchItem",
+    "PaymentEvent",
+    "PaymentItem",
     "PreviousBenefit",
     "RateLimitBucket",
     "ReviewMark",

@@ -16,6 +16,19 @@ from app.security import Actor
 
 S = TypeVar("S", bound=StrEnum)
 
+# Called after a transition's update, in the same transaction, as
+# listener(session, target_type, obj, old, new, actor); raising an AppError undoes the move.
+# Layers above the programmes (payments) register here: a programme never imports them.
+TransitionListener = Callable[[Session, str, Any, StrEnum, StrEnum, Actor], None]
+_listeners: list[TransitionListener] = []
+
+
+def on_transition(listener: TransitionListener) -> TransitionListener:
+    """Register `listener` for every transition of every aggregate (usable as a decorator)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
+
 
 @dataclass(frozen=True)
 class TransitionTable(Generic[S]):
@@ -95,4 +108,6 @@ def apply_transition(
         target_id=getattr(obj, pk_column.key),
         fields=[status_attr, *(stamps or {}).keys()],
     )
+    for listener in _listeners:
+        listener(session, target_type, obj, current, target, actor)
     return current, target

@@ -65,6 +65,11 @@ def _euros(value: Decimal | int | None) -> str:
     return format_currency(Decimal(value), "EUR", locale=i18n.format_locale())
 
 
+def _cents(value: int | None) -> str:
+    """Integer cents (payments) as euros, without passing through a float."""
+    return "" if value is None else _euros(Decimal(value) / 100)
+
+
 def _number(value: Decimal | int | float | None) -> str:
     if value is None:
         return ""
@@ -175,6 +180,7 @@ def build_environment(*, strict: bool) -> Environment:
         date=_date,
         datetime=_datetime,
         euros=_euros,
+        cents=_cents,
         number=_number,
         mask_hetu=mask_hetu,
         iban=format_iban,

@@ -97,3 +97,58 @@ def test_audit_rows_cannot_be_changed_or_deleted(db: Session, statement: str) ->
     db.flush()
     with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
         db.execute(text(statement))
+
+
+def test_the_orm_cannot_change_or_delete_an_audit_row_through_the_apps_engine(
+    db: Session, app: object
+) -> None:
+    """The `db` fixture's session runs on the app's own engine (app.state.engine), the role
+    the application connects as."""
+    assert db.get_bind().engine is app.state.engine  # type: ignore[attr-defined]
+    event = record(db, actor=HANDLER, action="test.orm_immutable", target_type="test", target_id=7)
+    db.flush()
+    nested = db.begin_nested()
+    event.action = "test.changed"
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.flush()
+    nested.rollback()
+    db.expire_all()
+    row = db.get(AuditEvent, event.id)
+    nested = db.begin_nested()
+    db.delete(row)
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.flush()
+    nested.rollback()
+    db.expire_all()
+    kept = db.get(AuditEvent, event.id)
+    assert kept is not None
+    assert kept.action == "test.orm_immutable"
+
+
+@pytest.mark.postgres
+def test_truncate_is_refused_on_postgresql(db: Session) -> None:
+    """Row triggers do not fire on TRUNCATE; a statement trigger refuses it (d5e3f7a9b2c4)."""
+    record(db, actor=HANDLER, action="test.truncate", target_type="test")
+    db.flush()
+    with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+        db.execute(text("TRUNCATE audit_event"))
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "test.truncate")).all()
+
+
+@pytest.mark.parametrize(
+    ("statement", "verb"),
+    [
+        ("UPDATE audit_event SET action = 'x' WHERE id = :id", "update"),
+        ("DELETE FROM audit_event WHERE id = :id", "delete"),
+    ],
+)
+def test_a_committed_audit_row_cannot_be_changed_or_deleted(
+    db: Session, statement: str, verb: str
+) -> None:
+    """A row committed by a request (a savepoint released inside the test's transaction) is as
+    immutable as one still being written; the refusal names the table either way."""
+    event = record(db, actor=HANDLER, action=f"test.committed_{verb}", target_type="test")
+    db.commit()
+    with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+        db.execute(text(statement), {"id": event.id})
+    assert db.get(AuditEvent, event.id) is not None

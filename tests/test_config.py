@@ -23,6 +23,7 @@ SAFE = {
     "employer_oidc_client_secret": SecretStr("e" * 40),
     "staff_oidc_client_secret": SecretStr("s" * 40),
     "population_register": "vtj",
+    "payment_debtor_iban": "FI49 5000 9420 0287 30",
     "debug": False,
 }
 
@@ -68,6 +69,7 @@ def test_safe_production_settings_start() -> None:
             {"blind_index_key": SecretStr("development-blind-index-key-not-for-production")},
             "BLIND_INDEX_KEY is the development default",
         ),
+        ({"payment_debtor_iban": "FI2112345600000785"}, "PAYMENT_DEBTOR_IBAN is the test account"),
     ],
 )
 def test_production_refuses_each_unsafe_value_with_its_reason(
@@ -84,8 +86,13 @@ def test_production_refuses_each_unsafe_value_with_its_reason(
 
 def test_all_reasons_are_listed_at_once() -> None:
     reasons = Settings(_env_file=None, app_env=Environment.production, debug=True).unsafe_reasons()
-    assert len(reasons) == 11
+    assert len(reasons) == 12
     assert all("\n" not in r for r in reasons)
+
+
+def test_an_invalid_debtor_account_is_refused() -> None:
+    with pytest.raises(ValueError, match="payment_debtor_iban"):
+        Settings(_env_file=None, payment_debtor_iban="FI00 1234")
 
 
 def test_development_defaults_are_accepted_outside_production() -> None:

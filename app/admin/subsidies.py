@@ -29,7 +29,7 @@ from app.documents.uploads import MAX_BYTES, UploadRejected, check_upload
 from app.errors import NotFound, ValidationFailed
 from app.forms import error_loc, error_message, parse_form
 from app.i18n import N_, current_language, gettext
-from app.subsidies import attachments, calculator, handling, service, terms
+from app.subsidies import attachments, calculator, decision_document, handling, service, terms
 from app.subsidies import calculation as calculations
 from app.subsidies import views as employer_views
 from app.subsidies.handling import Action, Sort, Tab
@@ -687,6 +687,31 @@ async def decide(
         )
     db.commit()
     return _back(request, application_id)
+
+
+@decision_router.post("/{application_id}/decision/preview", name="subsidy_admin_decision_preview")
+async def decision_preview(
+    request: Request, application_id: int, auth: DecidingAuth, db: SessionDep
+) -> Response:
+    """The decision letter the chosen decision would make, as a PDF: not stored, audited."""
+    application = _load(db, application_id)
+    handling.require_action(application, auth.actor, Action.decide)
+    result = parse_form(DecisionIn, await request.form())
+    if result.data is None:
+        return _decision_page(
+            request, db, application, values=result.values, errors=result.errors, status=422
+        )
+    try:
+        content, filename = decision_document.preview(
+            db, application=application, data=result.data, actor=auth.actor
+        )
+    except ValidationFailed as exc:
+        db.rollback()
+        return _decision_page(
+            request, db, application, values=result.values, errors=_errors(exc.errors), status=422
+        )
+    db.commit()  # the audit row of the preview
+    return download(content, filename=filename, content_type="application/pdf")
 
 
 @decision_router.get("/{application_id}/return", name="subsidy_admin_return_form")

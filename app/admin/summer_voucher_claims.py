@@ -24,7 +24,7 @@ from app.documents.uploads import MAX_BYTES, UploadRejected, check_upload
 from app.errors import InvalidTransition, ValidationFailed
 from app.forms import error_message, errors_by_field, parse_form
 from app.i18n import gettext
-from app.summer_voucher import claim_handling, claims
+from app.summer_voucher import claim_handling, claims, receipts
 from app.summer_voucher.claim_handling import Sort
 from app.summer_voucher.models import AttachmentKind, Claim, ClaimStatus, NoteType, TimelineEntry
 from app.summer_voucher.schemas import (
@@ -154,6 +154,7 @@ def _detail_page(
             ),
             "max_mb": MAX_BYTES // (1024 * 1024),
             "max_per_kind": claims.MAX_PER_KIND,
+            "receipt": receipts.info(db, claim=claim),
         },
         status_code=status,
     )
@@ -190,6 +191,15 @@ def claim_attachment(
     )
     db.commit()  # the audit row of the read
     return download(content, filename=attachment.filename, content_type=attachment.content_type)
+
+
+@router.get("/{claim_id}/receipt", name="sv_claim_admin_receipt")
+def claim_receipt(claim_id: int, auth: HandlerAuth, db: SessionDep) -> Response:
+    """The decision receipt (PDF) the employer got; 404 before the decision."""
+    claim = _load(db, claim_id)
+    content, filename = receipts.read_pdf(db, claim=claim, actor=auth.actor)
+    db.commit()  # the audit row of the download
+    return download(content, filename=filename, content_type="application/pdf")
 
 
 @router.post("/{claim_id}/attachments", name="sv_claim_admin_attach")

@@ -38,7 +38,7 @@ from app.errors import AppError, Conflict, InvalidTransition, NotFound, Validati
 from app.i18n import N_
 from app.security import Actor
 from app.subsidies import calculation as calculations
-from app.subsidies import events, messages, service
+from app.subsidies import decision_document, events, messages, service
 from app.subsidies.models import (
     Application,
     ApplicationStatus,
@@ -801,8 +801,9 @@ def decide(
     base_url: str,
 ) -> Application:
     """Accept with the de minimis answer and the current calculation frozen (the amount, rows,
-    instalments and the rule values used), or reject with the reason. The applicant gets an
-    e-mail that the decision is ready. Of two deciders at once exactly one wins: the other's
+    instalments and the rule values used), or reject with the reason. The decision letter (PDF
+    and JSON, decision_document.py) is stored with it; the applicant gets an e-mail that the
+    decision is ready. Of two deciders at once exactly one wins: the other's
     conditional update finds the status changed and gets DecisionConflict (409)."""
     if DECIDING.isdisjoint(actor.roles) or actor.kind != "staff":
         raise InvalidTransition()
@@ -852,6 +853,7 @@ def decide(
         raise
     except Conflict as exc:  # the other decider's update came first
         raise DecisionConflict() from exc
+    decision_document.store(session, application=application, actor=actor)
     if application.contact_email:
         messages.notify_applicant(
             session,
@@ -876,7 +878,7 @@ def return_to_handling(
     session: Session, *, application: Application, data: ReturnIn, actor: Actor
 ) -> Application:
     """H49: a decision back to handling (deciders): the decision and the frozen amount are
-    cleared; the handler stays."""
+    cleared, the decision letter is superseded; the handler stays."""
     if application.status not in (S.accepted, S.rejected):
         raise InvalidTransition()
     _move(
@@ -894,6 +896,7 @@ def return_to_handling(
             "decided_calculation": None,
         },
     )
+    decision_document.supersede(session, application=application, actor=actor)
     return application
 
 

@@ -498,3 +498,33 @@ class Counter(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     value: int = 0
+
+
+# --- Decision letters ----------------------------------------------------------------------------
+
+
+class DecisionDocument(SQLModel, table=True):
+    """The decision letter (PDF) and the same decision as JSON, made when a decision becomes
+    final (issue #7 §1). Returning the decision to handling marks it superseded; the next
+    decision stores a new one. At most one current (not superseded) letter per application."""
+
+    __tablename__ = "subsidy_decision_document"
+    __table_args__ = (
+        sa.CheckConstraint("language IN ('fi', 'sv', 'en')", name="language"),
+        sa.Index(
+            "uq_subsidy_decision_document_current",
+            "application_id",
+            unique=True,
+            postgresql_where=sa.text("superseded_at IS NULL"),
+            sqlite_where=sa.text("superseded_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = _cascade("subsidy_application")
+    language: str = Field(max_length=2)
+    pdf: bytes = Field(sa_type=sa.LargeBinary)
+    content: dict[str, Any] = Field(sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: str = Field(max_length=256)  # the decider's name, a snapshot

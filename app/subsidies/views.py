@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from app import payment_status
 from app.auth.dependencies import EmployerAuth, require_employer
 from app.deps import SessionDep
 from app.documents.downloads import download
@@ -26,7 +27,7 @@ from app.errors import NotFound, ValidationFailed
 from app.forms import error_loc, error_message, parse_form
 from app.i18n import current_language, gettext
 from app.security import safe_local_path
-from app.subsidies import attachments, messages, service, terms, timeline
+from app.subsidies import attachments, decision_document, messages, service, terms, timeline
 from app.subsidies.dependencies import ApplicantAuth, application_of, require_terms_of_service
 from app.subsidies.models import (
     Application,
@@ -396,6 +397,8 @@ def application_page(
         "next_actor": gettext(timeline.NEXT_ACTOR_NAMES[timeline.NEXT_ACTOR[application.status]]),
         "deadline": timeline.deadline(application),
         "decided": application.status in (S.accepted, S.rejected),
+        "decision_letter": decision_document.current_info(db, application=application),
+        "payments": payment_status.payments_of(db, "subsidy_application", application.id),
         "editable_steps": service.editable_steps(application, auth.actor),
         "de_minimis": service.de_minimis_rows(db, application),
         "attachments": service.attachments_of(db, application),
@@ -686,6 +689,15 @@ def attachment_download(
     )
     db.commit()
     return download(content, filename=row.filename, content_type=row.content_type)
+
+
+@router.get("/applications/{application_id}/decision-letter", name="subsidy_decision_letter")
+def decision_letter(auth: ApplicantAuth, db: SessionDep, application_id: int) -> Response:
+    """The decision letter in force as a PDF (404 before the final decision)."""
+    application = application_of(db, auth, application_id)
+    content, filename = decision_document.read_pdf(db, application=application, actor=auth.actor)
+    db.commit()  # the audit row of the download
+    return download(content, filename=filename, content_type="application/pdf")
 
 
 @router.post(

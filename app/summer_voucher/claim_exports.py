@@ -4,7 +4,7 @@
 Three selections (`ExportKind`) x two column layouts (`Layout`), one sheet "Setelit", one row
 per claim ordered by sending time. Headers and values are in Finnish whatever the user's
 language: they are what the city's own processes and the robot expect. Every cell goes through
-`exports.safe_cell`, so nothing an employer typed runs as a formula.
+`app.documents.xlsx.safe_cell`, so nothing an employer typed runs as a formula.
 
 Session first, keyword arguments; never commits (the unhandled export marks its claims in the
 caller's transaction, together with the audit row).
@@ -12,7 +12,6 @@ caller's transaction, together with the audit row).
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,17 +21,14 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
 
 from app import audit, i18n
 from app.companies.models import Company
+from app.documents import xlsx
 from app.i18n import N_
 from app.security import Actor
 from app.summer_voucher import claims, handling, service
-from app.summer_voucher.exports import safe_cell
 from app.summer_voucher.models import (
     TARGET_GROUP_AGE,
     AttachmentKind,
@@ -73,7 +69,7 @@ NOTHING_UNHANDLED = N_("No new unhandled applications.")
 NOTHING_FOUND = N_("No applications were found.")
 
 SHEET_TITLE = "Setelit"
-MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA_TYPE = xlsx.MEDIA_TYPE
 # The staff download of a claim's file; the Excel needs absolute links (K56).
 ATTACHMENT_PATH = "/admin/summer-voucher/claims/{claim_id}/attachments/{attachment_id}"
 ATTACHMENTS_PER_KIND = 5
@@ -435,30 +431,18 @@ def claim_rows(
 
 
 def _workbook(layout: Layout, rows: Sequence[Sequence[Any]]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # noqa: S101 - a new workbook always has one sheet
-    sheet.title = SHEET_TITLE
-    columns = columns_of(layout)
-    sheet.append([c.title for c in columns])
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
-    bold = Font(bold=True)
-    for index, column in enumerate(columns, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = column.width
-        sheet.cell(row=1, column=index).font = bold
-        if column.fill != WHITE:
-            fill = PatternFill(fill_type="solid", start_color=column.fill, end_color=column.fill)
-            for cells in sheet.iter_rows(min_row=1, min_col=index, max_col=index):
-                cells[0].fill = fill
-        if column.source in ("work_hours", "salary_paid"):
-            for cells in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cells[0].number_format = "0.00"
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    columns = [
+        xlsx.Column(
+            c.title,
+            width=c.width,
+            fill=None if c.fill == WHITE else c.fill,
+            number_format=xlsx.DECIMAL_FORMAT
+            if c.source in ("work_hours", "salary_paid")
+            else None,
+        )
+        for c in columns_of(layout)
+    ]
+    return xlsx.workbook(sheet_title=SHEET_TITLE, columns=columns, rows=rows)
 
 
 def claims_workbook(

@@ -27,7 +27,7 @@ from app.i18n import N_
 from app.notifications.service import queue_email, render_email
 from app.security import Actor
 from app.state_machine import apply_transition
-from app.summer_voucher import claims, handling
+from app.summer_voucher import claims, handling, receipts
 from app.summer_voucher import timeline as timeline_events
 from app.summer_voucher.models import (
     Claim,
@@ -432,7 +432,8 @@ def request_information(
 
 def decide(session: Session, *, claim: Claim, data: ClaimDecisionIn, actor: Actor) -> Claim:
     """Approve or reject (K51). Approving fixes the amount to pay: the voucher value of the
-    claim's voucher year (K23). A rejection needs its reason, which the employer sees."""
+    claim's voucher year (K23). A rejection needs its reason, which the employer sees. The
+    decision receipt (PDF and JSON, receipts.py) is stored with it."""
     target = ClaimStatus(data.decision)
     now = utcnow()
     if target == ClaimStatus.accepted:
@@ -448,6 +449,7 @@ def decide(session: Session, *, claim: Claim, data: ClaimDecisionIn, actor: Acto
             )
         stamps = {"amount": None, "decided_at": now, "decision_reason": data.reason}
     _move(session, claim=claim, target=target, actor=actor, stamps=stamps, content=data.reason)
+    receipts.store(session, claim=claim, actor=actor)
     return claim
 
 

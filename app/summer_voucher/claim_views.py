@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from app import payment_status
 from app.auth.dependencies import EmployerAuth, require_employer
 from app.companies import service as companies
 from app.deps import SessionDep
@@ -24,7 +25,7 @@ from app.documents.uploads import MAX_BYTES, UploadRejected, check_upload
 from app.errors import NotFound, ValidationFailed
 from app.forms import errors_by_field, parse_form
 from app.i18n import current_language, gettext
-from app.summer_voucher import claims, service
+from app.summer_voucher import claims, receipts, service
 from app.summer_voucher.claims import VoucherAlreadyUsed, VoucherNotAccepted, VoucherNotFound
 from app.summer_voucher.models import AttachmentKind, Claim, ClaimStatus
 from app.summer_voucher.schemas import ClaimDraftIn, ClaimLookupIn, ClaimSubmitIn
@@ -136,6 +137,8 @@ def _claim_page(
     context["timeline"] = claims.timeline(db, claim=claim, include_internal=False)
     context["status_names"] = {k: gettext(v) for k, v in claims.STATUS_NAMES.items()}
     context["serial"] = claims.serial_of(db, claim)
+    context["receipt"] = receipts.info(db, claim=claim)
+    context["payments"] = payment_status.payments_of(db, "summer_voucher_claim", claim.id)
     return render(request, "summer_voucher/claim_view.html", context, status_code=status)
 
 
@@ -306,6 +309,15 @@ def claim_attachment(
     )
     db.commit()
     return download(content, filename=attachment.filename, content_type=attachment.content_type)
+
+
+@router.get("/claims/{claim_id}/receipt", name="sv_claim_receipt")
+def claim_receipt(auth: EmployerAuth, db: SessionDep, claim_id: int) -> Response:
+    """The decision receipt (PDF) of an approved or rejected claim; 404 before the decision."""
+    claim = _load(db, auth, claim_id)
+    content, filename = receipts.read_pdf(db, claim=claim, actor=auth.actor)
+    db.commit()  # the audit row of the download
+    return download(content, filename=filename, content_type="application/pdf")
 
 
 @router.post(

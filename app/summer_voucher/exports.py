@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
 from app import audit
+from app.documents import xlsx
+from app.documents.xlsx import local_time, safe_cell
 from app.security import Actor
 from app.summer_voucher import serials
 from app.summer_voucher.models import Voucher, YouthApplication
 from app.types import mask_hetu
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# safe_cell moved to app.documents.xlsx; still importable from here.
+__all__ = ["YOUTH_COLUMNS", "safe_cell", "youth_rows", "youth_workbook"]
+
 YOUTH_COLUMNS = (
     "Hakemus",
     "Vastaanotettu",
@@ -36,22 +37,6 @@ YOUTH_COLUMNS = (
     "Lisätiedot annettu",
     "Käsitelty",
 )
-
-
-def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is written as text (R19)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _local(moment: datetime | None) -> datetime | None:
-    # Excel has no time zones: write Helsinki wall-clock time without tzinfo.
-    if moment is None:
-        return None
-    from app.summer_voucher.service import HELSINKI
-
-    return moment.astimezone(HELSINKI).replace(tzinfo=None)
 
 
 def youth_rows(session: Session, *, year: int) -> Iterable[list[Any]]:
@@ -73,8 +58,8 @@ def youth_rows(session: Session, *, year: int) -> Iterable[list[Any]]:
         serial = vouchers.get(a.id or 0)
         yield [
             a.id,
-            _local(a.created_at),
-            _local(a.activated_at),
+            local_time(a.created_at),
+            local_time(a.activated_at),
             a.status,
             serials.format_serial(serial) if serial else "",
             a.first_name,
@@ -86,35 +71,25 @@ def youth_rows(session: Session, *, year: int) -> Iterable[list[Any]]:
             a.school,
             a.target_group,
             ", ".join(a.additional_info_reasons or []),
-            _local(a.additional_info_provided_at),
-            _local(a.handled_at),
+            local_time(a.additional_info_provided_at),
+            local_time(a.handled_at),
         ]
 
 
 def youth_workbook(session: Session, *, year: int, actor: Actor) -> bytes:
     """The youth applications of `year` as .xlsx; the export itself is audited (K58)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # noqa: S101 - a new workbook always has one sheet
-    sheet.title = f"Nuoret {year}"
-    sheet.append(list(YOUTH_COLUMNS))
-    count = 0
-    for row in youth_rows(session, year=year):
-        sheet.append([safe_cell(v) for v in row])
-        count += 1
-    sheet.freeze_panes = "A2"
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, datetime):
-                cell.number_format = "d.m.yyyy h:mm"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    rows = list(youth_rows(session, year=year))
+    content = xlsx.workbook(
+        sheet_title=f"Nuoret {year}",
+        columns=[xlsx.Column(title) for title in YOUTH_COLUMNS],
+        rows=rows,
+    )
     audit.record(
         session,
         actor=actor,
         action="summer_voucher.export.youth",
         target_type="youth_application",
-        detail=f"year={year} rows={count}",
+        detail=f"year={year} rows={len(rows)}",
         fields=list(YOUTH_COLUMNS),
     )
-    return buffer.getvalue()
+    return content

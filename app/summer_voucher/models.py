@@ -349,3 +349,26 @@ class TimelineEntry(SQLModel, table=True):
     important: bool = False
     content: str | None = Field(default=None, max_length=4096)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ClaimReceipt(SQLModel, table=True):
+    """The short decision receipt (PDF) of an approved or rejected claim and the same as JSON,
+    made with the decision (issue #7 §1). A claim's decision is final: one receipt per claim."""
+
+    __tablename__ = "summer_voucher_claim_receipt"
+    __table_args__ = (sa.CheckConstraint("language IN ('fi', 'sv', 'en')", name="language"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("summer_voucher_claim.id", ondelete="CASCADE"),
+            nullable=False,
+            unique=True,
+        )
+    )
+    language: str = Field(max_length=2)
+    pdf: bytes = Field(sa_type=sa.LargeBinary)
+    content: dict[str, object] = Field(sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_by: str = Field(max_length=256)  # the handler's name, a snapshot

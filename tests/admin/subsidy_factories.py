@@ -34,6 +34,7 @@ ROLES = {
     "staff-decider": frozenset({"decider"}),
     "staff-admin": frozenset({"admin"}),
     "staff-payer": frozenset({"payer"}),
+    "staff-payer2": frozenset({"payer"}),
 }
 
 

@@ -1,4 +1,5 @@
-"""The daily retention command runs every programme's periods against the configured database."""
+"""The daily retention command runs every programme's periods against the configured database:
+`python -m app.jobs retention [--dry-run]`, and the older `python -m app.cli retention`."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from app.subsidies.models import Application, Origin
 from tests.conftest import ROOT, migrate
 
 
-def test_the_command_deletes_an_expired_draft_and_reports_counts(tmp_path: Path) -> None:
+def test_dry_run_then_run_then_run_again(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'portal.db'}"
     migrate(url)
     engine = sa.create_engine(url)
@@ -39,17 +40,47 @@ def test_the_command_deletes_an_expired_draft_and_reports_counts(tmp_path: Path)
         )
         session.commit()
     env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "test", "FILES_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "retention"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "1 Helsinki-lisä drafts" in done.stdout
-    with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM subsidy_application")).scalar() == 0
+
+    def run(*command: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def drafts_left() -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(sa.text("SELECT count(*) FROM subsidy_application")).scalar_one()
+            )
+
+    def retention_audit_rows() -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text("SELECT count(*) FROM audit_event WHERE action LIKE 'retention.%'")
+                ).scalar_one()
+            )
+
+    dry = run("app.jobs", "retention", "--dry-run")
+    assert "dry run" in dry
+    assert "Helsinki-lisä drafts after 180 days: 1 to delete" in dry
+    assert "Files: not swept (dry run)" in dry
+    assert drafts_left() == 1
+    assert retention_audit_rows() == 0
+
+    done = run("app.jobs", "retention")
+    assert "Helsinki-lisä drafts after 180 days: 1 deleted" in done
+    assert '"event": "retention_subsidy_applications"' in done  # the counts, logged as JSON
+    assert drafts_left() == 0
+    assert retention_audit_rows() > 0
+
+    again = run("app.cli", "retention")  # the same job through the older entry point
+    assert "Helsinki-lisä drafts after 180 days: 0 deleted" in again
     engine.dispose()
