@@ -351,10 +351,12 @@ def _live_link_exists() -> Any:
 
 
 def payable_filter(*, programme: str | None = None, due_until: date | None = None) -> list[Any]:
-    """Open, due (on `due_until`, default today) and in no live batch."""
+    """Open, due by `due_until` (never later than today: an instalment becomes payable on its
+    due date) and in no live batch."""
+    due_by = min(due_until, today()) if due_until else today()
     conditions = [
         col(PaymentItem.status) == ItemStatus.open,
-        col(PaymentItem.due_date) <= (due_until or today()),
+        col(PaymentItem.due_date) <= due_by,
         ~_live_link_exists(),
     ]
     if programme:

@@ -207,8 +207,18 @@ def test_instalments_become_payable_on_their_date(db: Session, store: FileStore)
     )
     db.commit()
     assert [i.id for i in service.payable(db).items] == [first.id]
+    # Not before its date, however far the filter looks ahead.
     later = service.payable(db, due_until=service.today() + timedelta(days=30))
-    assert [i.id for i in later.items] == [first.id, second.id]
+    assert [i.id for i in later.items] == [first.id]
+    with pytest.raises(service.ItemNotPayable):
+        service.create_batch(db, item_ids=[second.id or 0], actor=f.payer(db))
+    db.rollback()
+    db.execute(
+        sa.text("UPDATE payment_item SET due_date = :d WHERE id = :i"),
+        {"d": service.today(), "i": second.id},
+    )
+    db.commit()
+    assert [i.id for i in service.payable(db).items] == [first.id, second.id]
 
 
 def test_a_claim_cannot_be_paid_twice_through_the_state_machine(
