@@ -10,7 +10,6 @@ from fastapi.responses import Response
 
 from app.auth.dependencies import Auth, require_staff
 from app.deps import SessionDep
-from app.documents.downloads import download
 from app.errors import ValidationFailed
 from app.payments import service
 from app.payments.models import BatchStatus, PaymentBatch, PaymentItem, Programme
@@ -29,7 +28,7 @@ from app.payments.schemas import (
     PayableOut,
     StatusReportOut,
 )
-from app.payments.views import MAX_STATUS_FILE, payer_account
+from app.payments.views import MAX_STATUS_FILE, batch_file, payer_account
 
 require_payer = require_staff("payer")
 PayerAuth = Annotated[Auth, Depends(require_payer)]
@@ -205,20 +204,7 @@ def batch_export(request: Request, batch_id: int, auth: PayerAuth, db: SessionDe
 )
 def bank_file(request: Request, batch_id: int, auth: PayerAuth, db: SessionDep) -> Response:
     """The ISO 20022 pain.001.001.03 file of an exported batch (validated against the XSD)."""
-    batch = service.get_batch(db, batch_id)
-    content = service.download(
-        db,
-        batch=batch,
-        kind="pain001",
-        actor=auth.actor,
-        payer=payer_account(request.app.state.settings),
-    )
-    db.commit()
-    return download(
-        content,
-        filename=f"maksuaineisto-{batch.id}-{batch.message_id}.xml",
-        content_type="application/xml",
-    )
+    return batch_file(request, db, auth, batch_id, "pain001")
 
 
 @router.get(
@@ -228,18 +214,7 @@ def bank_file(request: Request, batch_id: int, auth: PayerAuth, db: SessionDep) 
 )
 def finance_csv(request: Request, batch_id: int, auth: PayerAuth, db: SessionDep) -> Response:
     """The finance CSV of an exported batch (`;`, UTF-8 with BOM)."""
-    batch = service.get_batch(db, batch_id)
-    content = service.download(
-        db,
-        batch=batch,
-        kind="finance_csv",
-        actor=auth.actor,
-        payer=payer_account(request.app.state.settings),
-    )
-    db.commit()
-    return download(
-        content, filename=f"maksut-{batch.id}.csv", content_type="text/csv; charset=utf-8"
-    )
+    return batch_file(request, db, auth, batch_id, "finance_csv")
 
 
 @router.post("/batches/{batch_id}/items/{item_id}/paid", response_model=BatchOut)

@@ -903,26 +903,7 @@ def _settle(
 def mark_paid(
     session: Session, *, batch: PaymentBatch, item_id: int, paid_on: date, actor: Actor
 ) -> None:
-    _settle(
-        session,
-        batch=batch,
-        item_id=item_id,
-        outcome=Outcome.paid,
-        paid_on=paid_on,
-        reason=None,
-        name=actor_name(session, actor),
-    )
-    _close_if_settled(session, batch)
-    audit.record(
-        session,
-        actor=actor,
-        action="payment_item.paid",
-        target_type="payment_item",
-        target_id=item_id,
-        fields=["status", "paid_on"],
-        detail=f"batch={batch.id}",
-    )
-    session.refresh(batch)
+    _mark(session, batch=batch, item_id=item_id, outcome=Outcome.paid, paid_on=paid_on, actor=actor)
 
 
 def mark_failed(
@@ -930,12 +911,26 @@ def mark_failed(
 ) -> None:
     """The bank refused it: the item leaves this batch's count of live payments and becomes
     payable again (a new batch, perhaps after the account is corrected)."""
+    _mark(session, batch=batch, item_id=item_id, outcome=Outcome.failed, reason=reason, actor=actor)
+
+
+def _mark(
+    session: Session,
+    *,
+    batch: PaymentBatch,
+    item_id: int,
+    outcome: Outcome,
+    actor: Actor,
+    paid_on: date | None = None,
+    reason: str | None = None,
+) -> None:
+    """One payment marked by hand; the batch closes when none is left unmarked."""
     _settle(
         session,
         batch=batch,
         item_id=item_id,
-        outcome=Outcome.failed,
-        paid_on=None,
+        outcome=outcome,
+        paid_on=paid_on,
         reason=reason,
         name=actor_name(session, actor),
     )
@@ -943,10 +938,10 @@ def mark_failed(
     audit.record(
         session,
         actor=actor,
-        action="payment_item.failed",
+        action=f"payment_item.{outcome.value}",
         target_type="payment_item",
         target_id=item_id,
-        fields=["outcome"],
+        fields=["status", "paid_on"] if outcome == Outcome.paid else ["outcome"],
         detail=f"batch={batch.id}",
     )
     session.refresh(batch)

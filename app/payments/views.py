@@ -360,38 +360,33 @@ async def batch_export(
     )
 
 
-@router.get("/batches/{batch_id}/bank-file", name="payments_bank_file")
-def bank_file(request: Request, batch_id: int, auth: PayerAuth, db: SessionDep) -> Response:
-    batch = _load(db, batch_id)
+def batch_file(request: Request, db: SessionDep, auth: Auth, batch_id: int, kind: str) -> Response:
+    """The bank file (`pain001`) or the finance CSV (`finance_csv`) of an exported batch, as a
+    download, with the audit row of it (the pages and the API share this)."""
+    batch = service.get_batch(db, batch_id)
     content = service.download(
         db,
         batch=batch,
-        kind="pain001",
+        kind=kind,
         actor=auth.actor,
         payer=payer_account(request.app.state.settings),
     )
     db.commit()  # the audit row of the download
-    return download(
-        content,
-        filename=f"maksuaineisto-{batch.id}-{batch.message_id}.xml",
-        content_type="application/xml",
-    )
+    if kind == "pain001":
+        name, media_type = f"maksuaineisto-{batch.id}-{batch.message_id}.xml", "application/xml"
+    else:
+        name, media_type = f"maksut-{batch.id}.csv", "text/csv; charset=utf-8"
+    return download(content, filename=name, content_type=media_type)
+
+
+@router.get("/batches/{batch_id}/bank-file", name="payments_bank_file")
+def bank_file(request: Request, batch_id: int, auth: PayerAuth, db: SessionDep) -> Response:
+    return batch_file(request, db, auth, batch_id, "pain001")
 
 
 @router.get("/batches/{batch_id}/finance.csv", name="payments_finance_csv")
 def finance_csv(request: Request, batch_id: int, auth: PayerAuth, db: SessionDep) -> Response:
-    batch = _load(db, batch_id)
-    content = service.download(
-        db,
-        batch=batch,
-        kind="finance_csv",
-        actor=auth.actor,
-        payer=payer_account(request.app.state.settings),
-    )
-    db.commit()
-    return download(
-        content, filename=f"maksut-{batch.id}.csv", content_type="text/csv; charset=utf-8"
-    )
+    return batch_file(request, db, auth, batch_id, "finance_csv")
 
 
 @router.post("/batches/{batch_id}/items/{item_id}/paid", name="payments_item_paid")

@@ -8,6 +8,8 @@ a page opened by that user sees the application as theirs.
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -21,7 +23,7 @@ from app.notifications.models import OutboxMessage
 from app.security import Actor
 from app.subsidies import handling
 from app.subsidies.models import Application
-from app.subsidies.staff_schemas import InformationRequestIn
+from app.subsidies.staff_schemas import CalculationIn, InformationRequestIn
 from tests.conftest import login
 from tests.subsidies import factories as sf
 
@@ -85,6 +87,29 @@ def in_handling(
 ) -> Application:
     application = sent(db, store, **kwargs)
     handling.take(db, application=application, actor=staff(db, sub))
+    db.commit()
+    return application
+
+
+def calculated(db: Session, store: FileStore, **kwargs: Any) -> Application:
+    """In handling by the demo handler, with a current calculation: 70 % pay subsidy,
+    2 × 800 € = 1 600 € (committed)."""
+    application = in_handling(db, store, **kwargs)
+    handling.calculate(
+        db,
+        application=application,
+        data=CalculationIn(
+            start_date=date(2023, 9, 1),
+            end_date=date(2023, 10, 31),
+            monthly_pay=Decimal("2500"),
+            other_expenses=Decimal("200"),
+            state_aid_max_percentage=100,
+            pay_subsidies=[
+                {"start_date": "2023-09-01", "end_date": "2023-10-31", "pay_subsidy_percent": 70}  # type: ignore[list-item]
+            ],
+        ),
+        actor=staff(db),
+    )
     db.commit()
     return application
 

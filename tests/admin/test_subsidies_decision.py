@@ -4,7 +4,6 @@ applicant gets an e-mail; of two deciders at once exactly one wins; return to ha
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -16,7 +15,7 @@ from app.documents.storage import FileStore
 from app.errors import InvalidTransition
 from app.subsidies import handling, service
 from app.subsidies.models import Application, ApplicationStatus
-from app.subsidies.staff_schemas import CalculationIn, DecisionIn
+from app.subsidies.staff_schemas import DecisionIn
 from tests.admin import subsidy_factories as f
 from tests.subsidies import factories as sf
 
@@ -29,33 +28,11 @@ def store(app: FastAPI) -> FileStore:
     return file_store
 
 
-def calculated(db: Session, store: FileStore, **kwargs: object) -> Application:
-    """In handling by the demo handler, with a current calculation of 2 × 800 € = 1 600 €."""
-    application = f.in_handling(db, store, **kwargs)  # type: ignore[arg-type]
-    handling.calculate(
-        db,
-        application=application,
-        data=CalculationIn(
-            start_date=date(2023, 9, 1),
-            end_date=date(2023, 10, 31),
-            monthly_pay=Decimal("2500"),
-            other_expenses=Decimal("200"),
-            state_aid_max_percentage=100,
-            pay_subsidies=[
-                {"start_date": "2023-09-01", "end_date": "2023-10-31", "pay_subsidy_percent": 70}  # type: ignore[list-item]
-            ],
-        ),
-        actor=f.staff(db),
-    )
-    db.commit()
-    return application
-
-
 def test_a_handler_cannot_decide_nor_return(
     client: TestClient, db: Session, store: FileStore
 ) -> None:
     f.staff_login(client, "staff-handler")
-    application = calculated(db, store)
+    application = f.calculated(db, store)
     assert client.get(f"{f.BASE}/{application.id}/decision").status_code == 403
     refused = f.post(
         client,
@@ -82,7 +59,7 @@ def test_accepting_freezes_the_calculation_and_emails_the_applicant(
     client: TestClient, db: Session, store: FileStore
 ) -> None:
     f.staff_login(client, "staff-decider")
-    application = calculated(db, store, employer={"language": "sv"})
+    application = f.calculated(db, store, employer={"language": "sv"})
     page = client.get(f"{f.BASE}/{application.id}", headers=f.EN)
     assert "Make the decision" in page.text
     form = client.get(f"{f.BASE}/{application.id}/decision", headers=f.EN)
@@ -141,7 +118,7 @@ def test_accepting_needs_a_current_calculation(
     )
     assert answer.status_code == 422
     assert "Calculate the benefit first" in answer.text
-    application = calculated(db, store, employee={"employee_hetu": sf.hetu("010190", 777)})
+    application = f.calculated(db, store, employee={"employee_hetu": sf.hetu("010190", 777)})
     # The handler changes the application after the calculation.
     handling.edit_step(
         db,
@@ -189,7 +166,7 @@ def test_two_deciders_at_once_one_wins(
 ) -> None:
     """Two sessions load the application in handling; the second's conditional update finds
     the status changed and gets the conflict."""
-    application = calculated(db, store)
+    application = f.calculated(db, store)
     first = f.staff(db, "staff-decider")
     second = f.staff(db, "staff-admin")
     # The second decider's request reads the application while it is still in handling...
@@ -253,7 +230,7 @@ def test_return_to_handling_clears_the_decision(
     client: TestClient, db: Session, store: FileStore
 ) -> None:
     f.staff_login(client, "staff-decider")
-    application = calculated(db, store)
+    application = f.calculated(db, store)
     handling.decide(
         db,
         application=application,

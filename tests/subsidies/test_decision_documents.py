@@ -22,7 +22,7 @@ from app.subsidies import calculation as calculations
 from app.subsidies import decision_document, handling
 from app.subsidies.decision_document import DecisionContent
 from app.subsidies.models import Application, ApplicationStatus, DecisionDocument
-from app.subsidies.staff_schemas import CalculationIn, DecisionIn, ReturnIn
+from app.subsidies.staff_schemas import DecisionIn, ReturnIn
 from app.templating import HELSINKI_TZ
 from tests.admin import subsidy_factories as f
 from tests.subsidies import factories as sf
@@ -37,28 +37,6 @@ EMPLOYER_PAGE = "/employer/subsidies/applications"
 def store(app: FastAPI) -> FileStore:
     file_store: FileStore = app.state.file_store
     return file_store
-
-
-def calculated(db: Session, store: FileStore, **kwargs: object) -> Application:
-    """In handling, with a current calculation: 70 % pay subsidy, 2 × 800 € = 1 600 €."""
-    application = f.in_handling(db, store, **kwargs)  # type: ignore[arg-type]
-    handling.calculate(
-        db,
-        application=application,
-        data=CalculationIn(
-            start_date=date(2023, 9, 1),
-            end_date=date(2023, 10, 31),
-            monthly_pay=Decimal("2500"),
-            other_expenses=Decimal("200"),
-            state_aid_max_percentage=100,
-            pay_subsidies=[
-                {"start_date": "2023-09-01", "end_date": "2023-10-31", "pay_subsidy_percent": 70}  # type: ignore[list-item]
-            ],
-        ),
-        actor=f.staff(db),
-    )
-    db.commit()
-    return application
 
 
 def decide(db: Session, application: Application, data: DecisionIn) -> None:
@@ -109,7 +87,7 @@ def test_accepting_stores_the_letter_in_the_applications_language(
     client: TestClient, db: Session, store: FileStore
 ) -> None:
     f.staff_login(client, "staff-decider")
-    application = calculated(db, store, employer={"language": "sv"})
+    application = f.calculated(db, store, employer={"language": "sv"})
     answer = f.post(
         client,
         f"{f.BASE}/{application.id}/decision",
@@ -202,7 +180,7 @@ def test_rejecting_stores_the_letter_with_the_reason(
 
 
 def test_the_letter_in_english(client: TestClient, db: Session, store: FileStore) -> None:
-    application = calculated(db, store, employer={"language": "en"})
+    application = f.calculated(db, store, employer={"language": "en"})
     decide(db, application, DecisionIn(decision="accepted", granted_as_de_minimis_aid=False))
     content = DecisionContent.model_validate(only_current(db, application).content)
     assert content.de_minimis is not None
@@ -220,7 +198,7 @@ def test_the_letter_in_english(client: TestClient, db: Session, store: FileStore
 def test_the_employer_downloads_the_letter_and_the_json(
     client: TestClient, db: Session, store: FileStore
 ) -> None:
-    application = calculated(db, store)
+    application = f.calculated(db, store)
     decide(db, application, DecisionIn(decision="accepted", granted_as_de_minimis_aid=True))
     document = only_current(db, application)
     employer(client, db)
@@ -263,7 +241,7 @@ def test_the_employer_downloads_the_letter_and_the_json(
 def test_not_before_the_decision_nor_for_another_company(
     client: TestClient, db: Session, store: FileStore
 ) -> None:
-    application = calculated(db, store)
+    application = f.calculated(db, store)
     employer(client, db)
     page = client.get(f"{EMPLOYER_PAGE}/{application.id}")
     assert page.status_code == 200
@@ -290,7 +268,7 @@ def test_not_before_the_decision_nor_for_another_company(
 def test_staff_read_the_json_at_their_own_url(
     client: TestClient, db: Session, store: FileStore
 ) -> None:
-    application = calculated(db, store)
+    application = f.calculated(db, store)
     url = f"{f.API}/{application.id}/decision"
     f.staff_login(client, "staff-handler")
     assert client.get(url).status_code == 404  # not decided yet
@@ -307,7 +285,7 @@ def test_the_decider_previews_the_letter_without_storing_it(
     client: TestClient, db: Session, store: FileStore
 ) -> None:
     f.staff_login(client, "staff-decider")
-    application = calculated(db, store)
+    application = f.calculated(db, store)
     form = client.get(f"{f.BASE}/{application.id}/decision", headers=f.EN)
     preview_url = f"{f.BASE}/{application.id}/decision/preview"
     assert f'formaction="{preview_url}"' in form.text
@@ -355,7 +333,7 @@ def test_the_decider_previews_the_letter_without_storing_it(
 def test_the_preview_letter_is_marked_and_uses_the_current_calculation(
     db: Session, store: FileStore
 ) -> None:
-    application = calculated(db, store, employer={"language": "en"})
+    application = f.calculated(db, store, employer={"language": "en"})
     current = calculations.get(db, application=application)
     assert current is not None
     content = decision_document.build_content(
@@ -377,7 +355,7 @@ def test_the_preview_letter_is_marked_and_uses_the_current_calculation(
 def test_only_deciders_preview_and_only_in_handling(
     client: TestClient, db: Session, store: FileStore
 ) -> None:
-    application = calculated(db, store)
+    application = f.calculated(db, store)
     preview_url = f"{f.BASE}/{application.id}/decision/preview"
     f.staff_login(client, "staff-handler")
     refused = f.post(
@@ -396,7 +374,7 @@ def test_only_deciders_preview_and_only_in_handling(
 def test_return_to_handling_supersedes_and_a_new_decision_stores_a_new_letter(
     client: TestClient, db: Session, store: FileStore
 ) -> None:
-    application = calculated(db, store)
+    application = f.calculated(db, store)
     decide(db, application, DecisionIn(decision="rejected", reason="Puuttuu liite."))
     first = only_current(db, application)
     handling.return_to_handling(
