@@ -732,23 +732,44 @@ def approve(session: Session, *, batch: PaymentBatch, version: int, actor: Actor
             raise EmptyBatch()
         raise BatchChanged()
     session.refresh(batch)
-    lines = batch_lines(session, batch.id or 0)
+    _record_step(
+        session,
+        batch=batch,
+        lines=batch_lines(session, batch.id or 0),
+        kind="approved",
+        action="payment_batch.approve",
+        name=name,
+        actor=actor,
+    )
+    return batch
+
+
+def _record_step(
+    session: Session,
+    *,
+    batch: PaymentBatch,
+    lines: list[BatchLine],
+    kind: str,
+    action: str,
+    name: str,
+    actor: Actor,
+) -> None:
+    """A step of the whole batch on each payment's history and in the audit log."""
     _event(
         session,
         item_ids=[line.item.id for line in lines if line.item.id],
-        kind="approved",
+        kind=kind,
         name=name,
         batch_id=batch.id,
     )
     audit.record(
         session,
         actor=actor,
-        action="payment_batch.approve",
+        action=action,
         target_type="payment_batch",
         target_id=batch.id,
         detail=f"items={batch.item_count} total_cents={batch.total_cents}",
     )
-    return batch
 
 
 def export(
@@ -761,7 +782,6 @@ def export(
     if batch.status != BatchStatus.approved:
         raise AlreadyExported()
     now = utcnow()
-    execution = max(today(), helsinki_date(now))
     result = session.execute(
         sa.update(PaymentBatch)
         .where(col(PaymentBatch.id) == batch.id, col(PaymentBatch.status) == BatchStatus.approved)
@@ -769,7 +789,7 @@ def export(
             status=BatchStatus.exported,
             exported_by_id=user_id(actor),
             exported_at=now,
-            execution_date=execution,
+            execution_date=helsinki_date(now),
             version=PaymentBatch.version + 1,
         )
         .execution_options(synchronize_session=False)
@@ -779,20 +799,14 @@ def export(
     session.refresh(batch)
     lines = batch_lines(session, batch.id or 0)
     bank_file(batch, [line.item for line in lines], payer)  # refuses an invalid file: nothing moves
-    _event(
+    _record_step(
         session,
-        item_ids=[line.item.id for line in lines if line.item.id],
+        batch=batch,
+        lines=lines,
         kind="exported",
-        name=actor_name(session, actor),
-        batch_id=batch.id,
-    )
-    audit.record(
-        session,
-        actor=actor,
         action="payment_batch.export",
-        target_type="payment_batch",
-        target_id=batch.id,
-        detail=f"items={batch.item_count} total_cents={batch.total_cents}",
+        name=actor_name(session, actor),
+        actor=actor,
     )
     return batch
 
