@@ -27,6 +27,9 @@ from app.config import Settings
 PREFIX = "v1"
 NONCE_BYTES = 12
 
+# How many decrypted values each process keeps (see Keyring._plain).
+PLAIN_CACHE_SIZE = 20_000
+
 
 class DecryptionError(Exception):
     """A stored value could not be decrypted: unknown key id or tampered ciphertext."""
@@ -41,9 +44,16 @@ class Keyring:
     # and lists decrypt hundreds of values per page. The ciphers are safe to share between
     # threads (each operation works on its own copy of the cipher context).
     _ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
+    # Values decrypted lately, by ciphertext: a list page shows hundreds of encrypted values,
+    # mostly the same ones page after page, and a look-up here costs a twentieth of a
+    # decryption. A ciphertext names its key and is authenticated, so it always decrypts to the
+    # same text; the cache lives in the process that holds the keys anyway, and is emptied
+    # whole when it reaches PLAIN_CACHE_SIZE (a few megabytes).
+    _plain: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_ciphers", {k: AESGCM(v) for k, v in self.keys.items()})
+        object.__setattr__(self, "_plain", {})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Keyring:
@@ -70,6 +80,15 @@ class Keyring:
         return f"{PREFIX}:{self.active_id}:{base64.b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, token: str) -> str:
+        plain = self._plain.get(token)
+        if plain is None:
+            plain = self._decrypt(token)
+            if len(self._plain) >= PLAIN_CACHE_SIZE:
+                self._plain.clear()
+            self._plain[token] = plain
+        return plain
+
+    def _decrypt(self, token: str) -> str:
         try:
             prefix, key_id, payload = token.split(":", 2)
             cipher = self._ciphers[key_id]

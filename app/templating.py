@@ -165,9 +165,13 @@ def _auth_of(request: Request) -> Any:
     return getattr(request.state, "auth", None)
 
 
-def build_environment(*, strict: bool) -> Environment:
+def build_environment(*, strict: bool, auto_reload: bool = False) -> Environment:
+    """The templates' environment. A template is compiled once per process; `auto_reload`
+    (DEBUG) checks its file's time on every use to pick up edits, a system call per template
+    of every page."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
+        auto_reload=auto_reload,
         autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined if strict else Undefined,
@@ -196,8 +200,8 @@ def build_environment(*, strict: bool) -> Environment:
     return env
 
 
-def build_templates(*, strict: bool) -> Jinja2Templates:
-    templates = Jinja2Templates(env=build_environment(strict=strict))
+def build_templates(*, strict: bool, auto_reload: bool = False) -> Jinja2Templates:
+    templates = Jinja2Templates(env=build_environment(strict=strict, auto_reload=auto_reload))
     templates.env.globals["url_for"] = _url_for
     return templates
 

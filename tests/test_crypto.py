@@ -64,6 +64,30 @@ class TestKeyring:
         with pytest.raises(DecryptionError):
             retired.decrypt(token)
 
+    def test_a_value_read_before_still_checks_what_it_is_given(self) -> None:
+        """The keyring remembers what it decrypted lately, by the whole stored value: a
+        tampered copy of a value it has just read, or a read after its key was retired, is
+        still an error."""
+        ring = keyring({"a": b"1" * 32}, "a")
+        token = ring.encrypt("131052-308T")
+        assert ring.decrypt(token) == ring.decrypt(token) == "131052-308T"
+        prefix, payload = token.rsplit(":", 1)
+        raw = bytearray(base64.b64decode(payload))
+        raw[-1] ^= 0x01
+        with pytest.raises(DecryptionError):
+            ring.decrypt(f"{prefix}:{base64.b64encode(bytes(raw)).decode()}")
+        retired = keyring({"b": b"2" * 32}, "b")
+        with pytest.raises(DecryptionError):
+            retired.decrypt(token)
+
+    def test_the_memory_of_read_values_is_bounded(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(crypto, "PLAIN_CACHE_SIZE", 3)
+        ring = keyring({"a": b"1" * 32}, "a")
+        tokens = [ring.encrypt(f"value {i}") for i in range(10)]
+        assert [ring.decrypt(t) for t in tokens] == [f"value {i}" for i in range(10)]
+        assert len(ring._plain) <= 3
+        assert ring.decrypt(tokens[0]) == "value 0"
+
     def test_keys_must_be_32_bytes(self) -> None:
         with pytest.raises(ValueError, match="32 bytes"):
             keyring({"a": b"short"}, "a")
